@@ -1,0 +1,56 @@
+"""The Litestar application: every controller, dependency and error handler wired in one place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from agentmem.api.context import request_context, request_id_middleware
+from agentmem.api.controllers.health import HealthController
+from agentmem.api.controllers.memories import MemoryController
+from agentmem.api.errors import EXCEPTION_HANDLERS
+from agentmem.api.services import Services, services_from_state
+from agentmem.infrastructure.settings import Settings
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
+    """Builds the app; services are created at startup from the settings unless given."""
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper())
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or Services.build(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.close()
+
+    return Litestar(
+        route_handlers=[HealthController, MemoryController],
+        dependencies={
+            "services": Provide(services_from_state, sync_to_thread=False),
+            "context": Provide(request_context, sync_to_thread=False),
+        },
+        middleware=[request_id_middleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="AgentMem",
+            version=VERSION,
+            description="Event-sourced memory for AI agents: versioned, auditable, hybrid search.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+        ),
+    )

@@ -1,0 +1,109 @@
+"""The `agentmem` command: serve (everything on embedded defaults), worker, and admin commands."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from agentmem.infrastructure.embedded import DataDirInUseError, DataDirLock, EmbeddedServices
+from agentmem.infrastructure.settings import Settings, SettingsError
+
+log = logging.getLogger("agentmem")
+
+
+def _stop_on_sigterm(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def embedded_stack(settings: Settings) -> Iterator[Settings]:
+    """Locks the data directory, starts the embedded servers it needs, and stops them on exit."""
+    lock = DataDirLock(settings.data_dir)
+    lock.acquire()
+    embedded = EmbeddedServices(settings)
+    try:
+        yield embedded.start()
+    finally:
+        embedded.stop()
+        lock.release()
+
+
+def serve(settings: Settings, with_worker: bool = True) -> int:
+    """Runs the API (and, by default, one projection worker) until SIGINT or SIGTERM."""
+    import uvicorn
+
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        with embedded_stack(settings) as running:
+            os.environ.update(running.as_env())
+            from agentmem.infrastructure.schema import prepare_database
+
+            prepare_database(running)
+            if with_worker:
+                worker = subprocess.Popen([sys.executable, "-m", "agentmem.api.cli", "worker"], env=os.environ.copy())
+            log.info("AgentMem listening on http://%s:%s (data in %s)", running.host, running.port, running.data_dir)
+            uvicorn.run(
+                "agentmem.api.app:create_app",
+                factory=True,
+                host=running.host,
+                port=running.port,
+                workers=running.api_workers if running.api_workers > 1 else None,
+                log_level=running.log_level,
+                access_log=False,
+                loop="uvloop",
+                http="httptools",
+            )
+    except DataDirInUseError as error:
+        print(f"agentmem: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="agentmem", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="run the API and a projection worker")
+    serve_parser.add_argument("--host", help="interface to listen on (AGENTMEM_HOST, default 127.0.0.1)")
+    serve_parser.add_argument("--port", type=int, help="port to listen on (AGENTMEM_PORT, default 8000)")
+    serve_parser.add_argument("--data-dir", type=Path, help="where embedded data lives (AGENTMEM_DATA_DIR)")
+    serve_parser.add_argument("--api-workers", type=int, help="API processes (AGENTMEM_API_WORKERS, default 1)")
+    serve_parser.add_argument("--no-worker", action="store_true", help="do not start a projection worker")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"agentmem: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        settings = settings.with_overrides(
+            host=args.host, port=args.port, data_dir=args.data_dir, api_workers=args.api_workers
+        )
+        return serve(settings, with_worker=not args.no_worker)
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""/v1/memories: add, batch add, read (now, at a version, at an instant), edit, delete, restore, history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.exceptions import HTTPException
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from msgspec import UNSET
+
+from agentmem.api.context import POSITION_HEADER
+from agentmem.api.schemas.common import HistoryChange, HistoryEntryOut, WriteOut
+from agentmem.api.schemas.memories import (
+    MemoryBatchCreate,
+    MemoryBatchOut,
+    MemoryCreate,
+    MemoryHistoryOut,
+    MemoryOut,
+    MemoryPatch,
+    MemoryWriteOut,
+)
+from agentmem.api.services import Services
+from agentmem.application.memories import NewMemory
+from agentmem.domain.base import Context
+from agentmem.domain.memory import Memory
+
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        required=False,
+        description="Retrying with the same key and body returns the first result and records nothing new.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Parameter(
+        header="If-Match",
+        required=False,
+        description='The version the change expects, e.g. `3` or `"3"`; a stale one gets 409.',
+    ),
+]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit() or int(raw) < 1:
+        raise HTTPException(status_code=400, detail=f"If-Match must be a version number, got {if_match!r}")
+    return int(raw)
+
+
+def memory_out(memory: Memory) -> MemoryOut:
+    return MemoryOut(**_fields(memory))
+
+
+def _fields(memory: Memory) -> dict[str, object]:
+    return {
+        "id": str(memory.id),
+        "version": memory.version,
+        "text": memory.text,
+        "user_id": memory.user_id,
+        "agent_id": memory.agent_id,
+        "run_id": memory.run_id,
+        "memory_type": memory.memory_type,
+        "metadata": memory.metadata,
+        "valid_from": memory.valid_from,
+        "valid_to": memory.valid_to,
+        "deleted": memory.deleted,
+        "created_at": memory.created_on,
+        "updated_at": memory.modified_on,
+        "created_by": memory.created_by,
+        "updated_by": memory.updated_by,
+    }
+
+
+def written(memory: Memory, position: int, status_code: int = 200) -> Response[MemoryWriteOut]:
+    return Response(
+        MemoryWriteOut(**_fields(memory), position=position),
+        status_code=status_code,
+        headers={POSITION_HEADER: str(position), "ETag": f'"{memory.version}"'},
+    )
+
+
+def new_memory(data: MemoryCreate) -> NewMemory:
+    return NewMemory(
+        text=data.text,
+        user_id=data.user_id,
+        agent_id=data.agent_id,
+        run_id=data.run_id,
+        memory_type=data.memory_type,
+        metadata=data.metadata,
+        valid_from=data.valid_from,
+        valid_to=data.valid_to,
+    )
+
+
+class MemoryController(Controller):
+    """Memories of the caller's tenant, each an event-sourced aggregate."""
+
+    path = "/v1/memories"
+    tags = ["memories"]
+
+    @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def add(
+        self, data: MemoryCreate, context: Context, services: Services, idempotency_key: IdempotencyKey = None
+    ) -> Response[MemoryWriteOut]:
+        """Adds a memory."""
+        saved = services.memories.add(new_memory(data), context, idempotency_key)
+        return written(saved.memory, saved.position, HTTP_201_CREATED)
+
+    @post("/batch", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def add_batch(
+        self, data: MemoryBatchCreate, context: Context, services: Services, idempotency_key: IdempotencyKey = None
+    ) -> Response[MemoryBatchOut]:
+        """Adds up to 1,000 memories in one transaction: all or none."""
+        results = services.memories.add_batch([new_memory(m) for m in data.memories], context, idempotency_key)
+        position = max(r.position for r in results)
+        body = MemoryBatchOut(
+            memories=[WriteOut(id=str(r.id), version=r.version, position=r.position) for r in results],
+            position=position,
+        )
+        return Response(body, status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(position)})
+
+    @get("/{memory_id:uuid}", sync_to_thread=True)
+    def get_memory(
+        self,
+        memory_id: UUID,
+        context: Context,
+        services: Services,
+        version: Annotated[int | None, Parameter(ge=1, description="Replay the memory to this version.")] = None,
+        as_of: Annotated[datetime | None, Parameter(description="The memory as it was at this instant.")] = None,
+        include_deleted: bool = False,
+    ) -> Response[MemoryOut]:
+        """Reads a memory now, at a version (`?version=N`) or at an instant (`?as_of=`)."""
+        if version is not None and as_of is not None:
+            raise HTTPException(status_code=400, detail="give either version or as_of, not both")
+        if as_of is not None and as_of.tzinfo is None:
+            raise HTTPException(status_code=400, detail="as_of needs a time zone, e.g. 2026-01-01T00:00:00Z")
+        memory = services.memories.get(
+            memory_id, context.tenant_id, version=version, as_of=as_of, include_deleted=include_deleted
+        )
+        return Response(memory_out(memory), headers={"ETag": f'"{memory.version}"'})
+
+    @patch("/{memory_id:uuid}", sync_to_thread=True)
+    def update(
+        self, memory_id: UUID, data: MemoryPatch, context: Context, services: Services, if_match: IfMatch = None
+    ) -> Response[MemoryWriteOut]:
+        """Changes a memory's text, type, metadata or validity; `If-Match` guards against lost updates."""
+        changes = {name: getattr(data, name) for name in data.__struct_fields__ if getattr(data, name) is not UNSET}
+        saved = services.memories.update(memory_id, changes, context, expected_version(if_match))
+        return written(saved.memory, saved.position)
+
+    @delete("/{memory_id:uuid}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    def delete_memory(
+        self, memory_id: UUID, context: Context, services: Services, if_match: IfMatch = None
+    ) -> Response[None]:
+        """Soft-deletes a memory: it leaves reads and search; its history stays."""
+        saved = services.memories.delete(memory_id, context, expected_version(if_match))
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers={POSITION_HEADER: str(saved.position)})
+
+    @post("/{memory_id:uuid}/restore", status_code=200, sync_to_thread=True)
+    def restore(
+        self, memory_id: UUID, context: Context, services: Services, if_match: IfMatch = None
+    ) -> Response[MemoryWriteOut]:
+        """Restores a soft-deleted memory."""
+        saved = services.memories.restore(memory_id, context, expected_version(if_match))
+        return written(saved.memory, saved.position)
+
+    @get("/{memory_id:uuid}/history", sync_to_thread=True)
+    def history(self, memory_id: UUID, context: Context, services: Services) -> MemoryHistoryOut:
+        """Every version: event type, time, actor, request id, and each changed field's old and new value."""
+        entries = services.memories.history(memory_id, context.tenant_id)
+        return MemoryHistoryOut(
+            id=str(memory_id),
+            versions=[
+                HistoryEntryOut(
+                    version=e.version,
+                    event_type=e.event_type,
+                    timestamp=e.timestamp.isoformat(),
+                    actor_id=e.actor_id,
+                    request_id=e.request_id,
+                    changes={k: HistoryChange(old=v["old"], new=v["new"]) for k, v in e.changes.items()},
+                )
+                for e in entries
+            ],
+        )

@@ -1,0 +1,101 @@
+"""One error shape for every failure, with the right status; never a 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from agentmem.api.schemas.common import ErrorItem, ErrorOut
+from agentmem.application.base import IdempotencyKeyReusedError, NotFoundError, VersionConflictError
+from agentmem.application.memories import BatchTooLargeError
+from agentmem.domain.memory import InvalidMemoryError, MemoryDeletedError, MemoryNotDeletedError
+
+log = logging.getLogger("agentmem.api")
+
+
+def error_response(
+    status: int, detail: str, errors: list[ErrorItem] | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[ErrorOut]:
+    body = ErrorOut(status=status, detail=detail, **extra)
+    if errors:
+        body.errors = errors
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+
+
+def _problem(problem: dict[str, Any], default: str) -> ErrorItem:
+    message = str(problem.get("message", default))
+    field = problem.get("key") or None
+    unknown = _UNKNOWN_FIELD.search(message)
+    if unknown:
+        field = unknown.group(1) if field in (None, "data") else f"{field}.{unknown.group(1)}"
+    source = problem.get("source")
+    source = getattr(source, "value", source)
+    if field and source not in (None, "body"):
+        message = f"{source} parameter {field!r}: {message}"
+    return ErrorItem(message=message, field=field)
+
+
+def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorOut]:
+    """Malformed JSON is 400; well-formed input of the wrong shape is 422 naming the field."""
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    items = [_problem(p, exc.detail) for p in problems if isinstance(p, dict)]
+    if not items:
+        return error_response(400, exc.detail or "bad request")
+    names = ", ".join(i.field for i in items if i.field) or "the request"
+    return error_response(422, f"invalid input: {names}", items)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorOut]:
+    if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+        log.error("server error: %s", exc.detail)
+    detail = exc.detail
+    if exc.status_code == 413:
+        detail = "the request body is too large"
+    return error_response(exc.status_code, detail, headers=exc.headers)
+
+
+def not_found(_: Request[Any, Any, Any], exc: NotFoundError) -> Response[ErrorOut]:
+    return error_response(404, str(exc))
+
+
+def version_conflict(_: Request[Any, Any, Any], exc: VersionConflictError) -> Response[ErrorOut]:
+    return error_response(409, str(exc), current_version=exc.current_version)
+
+
+def state_conflict(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
+    return error_response(409, str(exc))
+
+
+def invalid_memory(_: Request[Any, Any, Any], exc: InvalidMemoryError) -> Response[ErrorOut]:
+    return error_response(422, f"invalid input: {exc.field}", [ErrorItem(message=str(exc), field=exc.field)])
+
+
+def unprocessable(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
+    return error_response(422, str(exc))
+
+
+def internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal server error")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    NotFoundError: not_found,
+    VersionConflictError: version_conflict,
+    MemoryDeletedError: state_conflict,
+    MemoryNotDeletedError: state_conflict,
+    InvalidMemoryError: invalid_memory,
+    IdempotencyKeyReusedError: unprocessable,
+    BatchTooLargeError: unprocessable,
+    Exception: internal_error,
+}

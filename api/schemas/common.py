@@ -1,0 +1,49 @@
+"""Shapes shared by every resource: errors and write results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import UNSET, Struct, UnsetType
+
+
+class ErrorItem(Struct, omit_defaults=True):
+    """One problem with the input; `field` names where it is."""
+
+    message: str
+    field: str | None = None
+
+
+class ErrorOut(Struct, omit_defaults=True):
+    """Every error response: the HTTP status, a sentence, and per-field problems when there are any."""
+
+    status: int
+    detail: str
+    errors: list[ErrorItem] | UnsetType = UNSET
+    current_version: int | UnsetType = UNSET
+
+
+class WriteOut(Struct):
+    """Where a write landed: the aggregate, its new version and the log position to read after."""
+
+    id: str
+    version: int
+    position: int
+
+
+class HistoryChange(Struct):
+    """A field's value before and after one event."""
+
+    old: Any
+    new: Any
+
+
+class HistoryEntryOut(Struct):
+    """One version of an aggregate: which event made it, when, by whom, in which request, changing what."""
+
+    version: int
+    event_type: str
+    timestamp: str
+    actor_id: str
+    request_id: str
+    changes: dict[str, HistoryChange]

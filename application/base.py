@@ -1,0 +1,153 @@
+"""What every AgentMem application shares: one event log, write results and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import InfrastructureFactory, Recording
+from eventsourcing.utils import Environment, EnvType
+
+from agentmem.domain.base import TenantAggregate, changed_fields
+
+LOG_NAME = "agentmem"
+"""Every bounded context appends to one event log, so one position orders all events."""
+
+TAggregate = TypeVar("TAggregate", bound=TenantAggregate)
+
+
+class ApplicationError(Exception):
+    """A command or query could not be carried out."""
+
+
+class NotFoundError(ApplicationError):
+    """No such aggregate for this tenant (another tenant's id looks exactly the same)."""
+
+
+class VersionConflictError(ApplicationError):
+    """The caller expected another version than the current one."""
+
+    def __init__(self, message: str, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class IdempotencyKeyReusedError(ApplicationError):
+    """The idempotency key was used before with a different request."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The outcome of a command: the aggregate, its new version and the log position to wait for."""
+
+    id: UUID
+    version: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One version of an aggregate as its event recorded it."""
+
+    version: int
+    event_type: str
+    timestamp: datetime
+    actor_id: str
+    request_id: str
+    changes: dict[str, dict[str, Any]]
+
+
+class EventPositions(Protocol):
+    """Finds where an already recorded event sits in the log."""
+
+    def position_of(self, originator_id: UUID, version: int) -> int: ...
+
+
+class AgentMemApplication(Application[UUID]):
+    """Base of every bounded context: shares the log, the connection pool and the env given to it."""
+
+    name = LOG_NAME
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = LOG_NAME
+
+    def __init__(
+        self, env: EnvType, *, factory: InfrastructureFactory | None = None, positions: EventPositions | None = None
+    ) -> None:
+        self._shared_factory = factory
+        self.positions = positions
+        super().__init__(env)
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the explicit env: settings are read in one place, never from os.environ here."""
+        return Environment(name, dict(env or {}))
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        return self._shared_factory or super().construct_factory(env)
+
+    def record(self, *aggregates: Aggregate) -> int:
+        """Saves the aggregates' pending events atomically; returns the highest log position."""
+        recordings: list[Recording[UUID]] = self.save(*aggregates)
+        return max(r.notification.id for r in recordings)
+
+    def position_of(self, originator_id: UUID, version: int) -> int:
+        if self.positions is None:  # pragma: no cover - wiring error
+            raise RuntimeError("no EventPositions given to the application")
+        return self.positions.position_of(originator_id, version)
+
+    def load(
+        self,
+        cls: type[TAggregate],
+        aggregate_id: UUID,
+        tenant_id: str,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> TAggregate | None:
+        """The aggregate (at a version or an instant), or None if absent or another tenant's."""
+        if as_of is not None:
+            aggregate = None
+            for domain_event in self._events_of(aggregate_id):
+                if domain_event.timestamp > as_of:
+                    break
+                aggregate = domain_event.mutate(aggregate)
+        else:
+            try:
+                aggregate = self.repository.get(aggregate_id, version=version)
+            except AggregateNotFoundError:
+                return None
+        if not isinstance(aggregate, cls) or aggregate.tenant_id != tenant_id:
+            return None
+        if version is not None and aggregate.version != version:
+            return None
+        return aggregate
+
+    def _events_of(self, aggregate_id: UUID) -> Iterable[TenantAggregate.Event]:
+        return cast("Iterable[TenantAggregate.Event]", self.events.get(aggregate_id))
+
+    def history_of(self, aggregate_id: UUID, state: Callable[[Any], dict[str, Any]]) -> list[HistoryEntry]:
+        """Every version of an aggregate with the fields each event changed (old and new values)."""
+        entries: list[HistoryEntry] = []
+        aggregate: Any = None
+        before: dict[str, Any] = {}
+        for domain_event in self._events_of(aggregate_id):
+            aggregate = domain_event.mutate(aggregate)
+            after = state(aggregate)
+            entries.append(
+                HistoryEntry(
+                    version=domain_event.originator_version,
+                    event_type=type(domain_event).__name__,
+                    timestamp=domain_event.timestamp,
+                    actor_id=domain_event.actor_id,
+                    request_id=domain_event.request_id,
+                    changes=changed_fields(before, after),
+                )
+            )
+            before = after
+        return entries

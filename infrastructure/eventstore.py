@@ -1,0 +1,60 @@
+"""The PostgreSQL event store: how eventsourcing connects, and log positions of recorded events."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.sql import SQL, Identifier
+
+from agentmem.application.base import LOG_NAME
+
+EVENTS_TABLE = f"{LOG_NAME}_events"
+
+
+def event_store_env(database_url: str, pool_size: int) -> dict[str, str]:
+    """The eventsourcing environment for a PostgreSQL URL."""
+    info = conninfo_to_dict(database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(info.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(info.get("host") or "localhost"),
+        "POSTGRES_PORT": str(info.get("port") or "5432"),
+        "POSTGRES_USER": str(info.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(info.get("password") or ""),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size),
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
+        "POSTGRES_PRE_PING": "y",
+        "CREATE_TABLE": "y",
+    }
+
+
+def make_factory(database_url: str, pool_size: int) -> PostgresFactory:
+    """One eventsourcing infrastructure factory (one connection pool) shared by every application."""
+    return PostgresFactory(Environment(LOG_NAME, event_store_env(database_url, pool_size)))
+
+
+class PostgresEventPositions:
+    """Looks up the log position (notification id) of a recorded event."""
+
+    def __init__(self, factory: PostgresFactory) -> None:
+        self._datastore = factory.datastore
+        self._statement = SQL(
+            "SELECT notification_id FROM {table} WHERE originator_id = %s AND originator_version = %s"
+        ).format(table=Identifier(EVENTS_TABLE))
+
+    def position_of(self, originator_id: UUID, version: int) -> int:
+        with self._datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._statement, (originator_id, version), prepare=True)
+            row = cursor.fetchone()
+        if row is None:
+            raise LookupError(f"no event {originator_id} v{version} in the log")
+        return int(row["notification_id"])
+
+    def ping(self) -> None:
+        with self._datastore.transaction(commit=False) as cursor:
+            cursor.execute("SELECT 1")

@@ -1,0 +1,26 @@
+"""Creates everything the database needs, once, under an advisory lock."""
+
+from __future__ import annotations
+
+import psycopg
+
+from agentmem.infrastructure.eventstore import make_factory
+from agentmem.infrastructure.settings import Settings
+
+MIGRATION_LOCK = 0x6167656E746D656D  # "agentmem"
+
+
+def prepare_database(settings: Settings) -> None:
+    """Creates the pgvector extension and the event store tables; safe to run from many processes at once."""
+    assert settings.database_url
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            factory = make_factory(settings.database_url, pool_size=1)
+            try:
+                factory.application_recorder()
+            finally:
+                factory.close()
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))

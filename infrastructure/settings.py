@@ -1,0 +1,91 @@
+"""All configuration, read from the environment in this one module."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import platformdirs
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value AgentMem cannot use."""
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting AgentMem reads, with its default (see the README's configuration table)."""
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("agentmem")))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_workers: int = 1
+    db_pool_size: int = 8
+    max_body_bytes: int = 32 * 1024 * 1024
+    read_wait_timeout: float = 5.0
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            data_dir=Path(env["AGENTMEM_DATA_DIR"]) if env.get("AGENTMEM_DATA_DIR") else defaults.data_dir,
+            host=env.get("AGENTMEM_HOST") or defaults.host,
+            port=_int(env, "AGENTMEM_PORT", defaults.port, minimum=0),
+            api_workers=_int(env, "AGENTMEM_API_WORKERS", defaults.api_workers, minimum=1),
+            db_pool_size=_int(env, "AGENTMEM_DB_POOL_SIZE", defaults.db_pool_size, minimum=1),
+            max_body_bytes=_int(env, "AGENTMEM_MAX_BODY_BYTES", defaults.max_body_bytes, minimum=1024),
+            read_wait_timeout=_float(env, "AGENTMEM_READ_WAIT_TIMEOUT", defaults.read_wait_timeout),
+            log_level=(env.get("AGENTMEM_LOG_LEVEL") or defaults.log_level).lower(),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+    def as_env(self) -> dict[str, str]:
+        """The environment that gives a child process these same settings."""
+        env = {
+            "AGENTMEM_DATA_DIR": str(self.data_dir),
+            "AGENTMEM_HOST": self.host,
+            "AGENTMEM_PORT": str(self.port),
+            "AGENTMEM_API_WORKERS": str(self.api_workers),
+            "AGENTMEM_DB_POOL_SIZE": str(self.db_pool_size),
+            "AGENTMEM_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "AGENTMEM_READ_WAIT_TIMEOUT": str(self.read_wait_timeout),
+            "AGENTMEM_LOG_LEVEL": self.log_level,
+        }
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        return env

@@ -1,0 +1,66 @@
+"""Real components for every test: PostgreSQL with pgvector and a Redis-compatible server.
+
+With DATABASE_URL / REDIS_URL set, tests use a fresh database on that server and that Redis;
+otherwise they start the embedded PostgreSQL and Valkey in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from litestar.testing import TestClient
+from psycopg.conninfo import make_conninfo
+
+from agentmem.api.app import create_app
+from agentmem.api.services import Services
+from agentmem.domain.base import Context
+from agentmem.infrastructure.embedded import EmbeddedServices
+from agentmem.infrastructure.schema import prepare_database
+from agentmem.infrastructure.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings pointing at a real, empty database and a real Redis-compatible server."""
+    base = Settings.from_env().with_overrides(
+        data_dir=Path(tmp_path_factory.mktemp("agentmem-data")), log_level="warning"
+    )
+    embedded = EmbeddedServices(base)
+    running = embedded.start()
+    server_url = running.database_url
+    assert server_url is not None
+    name = f"agentmem_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    running = running.with_overrides(database_url=make_conninfo(server_url, dbname=name))
+    prepare_database(running)
+    try:
+        yield running
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def services(settings: Settings) -> Iterator[Services]:
+    built = Services.build(settings)
+    yield built
+    built.memories.close()
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings, services: Services) -> Iterator[TestClient]:
+    """An HTTP client for the real app on the real database."""
+    with TestClient(create_app(settings, services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def context() -> Context:
+    """A fresh tenant, actor and request for one test."""
+    return Context(tenant_id=f"t-{uuid.uuid4().hex[:8]}", actor_id="tester", request_id=uuid.uuid4().hex)
