@@ -14,6 +14,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from agentmem.api.context import request_context, request_id_middleware
 from agentmem.api.controllers.health import HealthController
 from agentmem.api.controllers.memories import MemoryController
+from agentmem.api.controllers.memory_search import MemorySearchController
 from agentmem.api.errors import EXCEPTION_HANDLERS
 from agentmem.api.services import Services, services_from_state
 from agentmem.infrastructure.settings import Settings
@@ -28,16 +29,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        owned = services is None
-        app.state.services = services or Services.build(settings)
+        running = services or Services.build(settings)
+        await running.start()
+        app.state.services = running
         try:
             yield
         finally:
-            if owned:
-                await app.state.services.close()
+            if services is None:
+                await running.close()
+            else:
+                await running.stop()
 
     return Litestar(
-        route_handlers=[HealthController, MemoryController],
+        route_handlers=[HealthController, MemoryController, MemorySearchController],
         dependencies={
             "services": Provide(services_from_state, sync_to_thread=False),
             "context": Provide(request_context, sync_to_thread=False),

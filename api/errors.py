@@ -10,10 +10,13 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from agentmem.api.controllers.memory_search import InvalidFilterError
+from agentmem.api.positions import ProjectionBehindError
 from agentmem.api.schemas.common import ErrorItem, ErrorOut
 from agentmem.application.base import IdempotencyKeyReusedError, NotFoundError, VersionConflictError
 from agentmem.application.memories import BatchTooLargeError
 from agentmem.domain.memory import InvalidMemoryError, MemoryDeletedError, MemoryNotDeletedError
+from agentmem.infrastructure.postgres_search import CursorError
 
 log = logging.getLogger("agentmem.api")
 
@@ -87,7 +90,22 @@ def internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorO
     return error_response(500, "internal server error")
 
 
+def projection_behind(_: Request[Any, Any, Any], exc: ProjectionBehindError) -> Response[ErrorOut]:
+    return error_response(503, str(exc), headers={"Retry-After": "1"})
+
+
+def bad_cursor(_: Request[Any, Any, Any], exc: CursorError) -> Response[ErrorOut]:
+    return error_response(400, str(exc), [ErrorItem(message=str(exc), field="cursor")])
+
+
+def invalid_filter(_: Request[Any, Any, Any], exc: InvalidFilterError) -> Response[ErrorOut]:
+    return error_response(422, f"invalid input: {exc.field}", [ErrorItem(message=str(exc), field=exc.field)])
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ProjectionBehindError: projection_behind,
+    CursorError: bad_cursor,
+    InvalidFilterError: invalid_filter,
     ValidationException: validation_error,
     HTTPException: http_error,
     NotFoundError: not_found,

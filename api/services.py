@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import time
+from dataclasses import dataclass, field
 
+import numpy as np
+import psycopg
 from litestar.datastructures import State
+from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
+from agentmem.api.positions import PositionWaiter
 from agentmem.application.memories import MemoryApplication
+from agentmem.infrastructure.database import async_pool
+from agentmem.infrastructure.embedders import QueryCache, embedder_for
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
+from agentmem.infrastructure.postgres_search import PostgresMemorySearch
+from agentmem.infrastructure.postgres_tracking import ReadModel
 from agentmem.infrastructure.settings import Settings
+
+READ_MODEL_TTL = 2.0
+
+
+@dataclass
+class ActiveMemories:
+    """The memories read model being served now: its search object and its query embedder."""
+
+    model: ReadModel
+    search: PostgresMemorySearch
+    queries: QueryCache
+
+    async def embed(self, text: str) -> np.ndarray:
+        return await asyncio.to_thread(self.queries.embed_one, text)
 
 
 @dataclass
 class Services:
-    """Applications and clients shared by every request of one process."""
+    """Applications, pools and clients shared by every request of one process."""
 
     settings: Settings
     memories: MemoryApplication
     positions: PostgresEventPositions
     redis: Redis
+    pool: AsyncConnectionPool | None = None
+    waiter: PositionWaiter | None = None
+    _active: ActiveMemories | None = field(default=None, repr=False)
+    _active_checked: float = 0.0
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -35,9 +63,52 @@ class Services:
             redis=Redis.from_url(settings.redis_url),
         )
 
+    async def start(self) -> None:
+        """Opens what needs the event loop: the read pool and the projection position listener."""
+        assert self.settings.database_url
+        self.pool = await async_pool(self.settings.database_url, self.settings.db_pool_size, "api-reads")
+        self.waiter = PositionWaiter(self.pool, self.settings.database_url)
+        self.waiter.start()
+
+    async def stop(self) -> None:
+        if self.waiter is not None:
+            await self.waiter.stop()
+        if self.pool is not None:
+            await self.pool.close()
+        self.pool = None
+        self._active = None
+
     async def close(self) -> None:
+        await self.stop()
         await self.redis.aclose()
         self.memories.close()
+
+    async def active_memories(self, refresh: bool = False) -> ActiveMemories:
+        """The memories read model now served (re-read every few seconds, or at once after a switch)."""
+        now = time.monotonic()
+        if self._active is None or refresh or now - self._active_checked > READ_MODEL_TTL:
+            assert self.pool is not None
+            async with self.pool.connection() as conn:
+                model = await _read_model(conn)
+            if self._active is None or self._active.model.table != model.table:
+                embedder = await asyncio.to_thread(embedder_for, model.embedder, self.settings)
+                self._active = ActiveMemories(
+                    model,
+                    PostgresMemorySearch(self.pool, model.table, self.settings.text_search_config),
+                    QueryCache(embedder),
+                )
+            self._active_checked = now
+        return self._active
+
+
+async def _read_model(conn: psycopg.AsyncConnection) -> ReadModel:
+    cursor = await conn.execute(
+        "SELECT name, active_table, embedder, dimension, switched_at FROM read_models WHERE name = 'memories'"
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the memories read model is not prepared; run agentmem serve or prepare_database")
+    return ReadModel(*row)
 
 
 def services_from_state(state: State) -> Services:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import psycopg
 
 from agentmem.infrastructure.eventstore import make_factory
+from agentmem.infrastructure.read_models import prepare_read_models
 from agentmem.infrastructure.settings import Settings
 
 MIGRATION_LOCK = 0x6167656E746D656D  # "agentmem"
 
 
 def prepare_database(settings: Settings) -> None:
-    """Creates the pgvector extension and the event store tables; safe to run from many processes at once."""
+    """Creates the pgvector extension, the event store and the read models; safe from many processes at once."""
     assert settings.database_url
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
@@ -22,5 +23,6 @@ def prepare_database(settings: Settings) -> None:
                 factory.application_recorder()
             finally:
                 factory.close()
+            prepare_read_models(conn, settings)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))

@@ -51,6 +51,12 @@ class Settings:
     max_body_bytes: int = 32 * 1024 * 1024
     read_wait_timeout: float = 5.0
     log_level: str = "info"
+    embedder: str = "local:all-MiniLM-L6-v2-int8"
+    embed_threads: int = 1
+    embedding_base_url: str | None = None
+    embedding_api_key: str | None = None
+    embedding_send_dimensions: bool = True
+    text_search_config: str = "english"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +73,13 @@ class Settings:
             max_body_bytes=_int(env, "AGENTMEM_MAX_BODY_BYTES", defaults.max_body_bytes, minimum=1024),
             read_wait_timeout=_float(env, "AGENTMEM_READ_WAIT_TIMEOUT", defaults.read_wait_timeout),
             log_level=(env.get("AGENTMEM_LOG_LEVEL") or defaults.log_level).lower(),
+            embedder=env.get("AGENTMEM_EMBEDDER") or defaults.embedder,
+            embed_threads=_int(env, "AGENTMEM_EMBED_THREADS", defaults.embed_threads, minimum=1),
+            embedding_base_url=env.get("AGENTMEM_EMBEDDING_BASE_URL") or None,
+            embedding_api_key=env.get("AGENTMEM_EMBEDDING_API_KEY") or env.get("OPENAI_API_KEY") or None,
+            embedding_send_dimensions=(env.get("AGENTMEM_EMBEDDING_SEND_DIMENSIONS") or "true").lower()
+            not in ("0", "false", "no"),
+            text_search_config=env.get("AGENTMEM_TEXT_SEARCH_CONFIG") or defaults.text_search_config,
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -83,7 +96,15 @@ class Settings:
             "AGENTMEM_MAX_BODY_BYTES": str(self.max_body_bytes),
             "AGENTMEM_READ_WAIT_TIMEOUT": str(self.read_wait_timeout),
             "AGENTMEM_LOG_LEVEL": self.log_level,
+            "AGENTMEM_EMBEDDER": self.embedder,
+            "AGENTMEM_EMBED_THREADS": str(self.embed_threads),
+            "AGENTMEM_EMBEDDING_SEND_DIMENSIONS": str(self.embedding_send_dimensions).lower(),
+            "AGENTMEM_TEXT_SEARCH_CONFIG": self.text_search_config,
         }
+        if self.embedding_base_url:
+            env["AGENTMEM_EMBEDDING_BASE_URL"] = self.embedding_base_url
+        if self.embedding_api_key:
+            env["AGENTMEM_EMBEDDING_API_KEY"] = self.embedding_api_key
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         if self.redis_url:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.exceptions import HTTPException
 from litestar.params import Parameter
@@ -13,6 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET
 
 from agentmem.api.context import POSITION_HEADER
+from agentmem.api.controllers.memory_search import make_scope, memory_row_out, wait_for
 from agentmem.api.schemas.common import HistoryChange, HistoryEntryOut, WriteOut
 from agentmem.api.schemas.memories import (
     MemoryBatchCreate,
@@ -20,14 +22,20 @@ from agentmem.api.schemas.memories import (
     MemoryCreate,
     MemoryHistoryOut,
     MemoryOut,
+    MemoryPageOut,
     MemoryPatch,
+    MemoryType,
     MemoryWriteOut,
 )
 from agentmem.api.services import Services
 from agentmem.application.memories import NewMemory
 from agentmem.domain.base import Context
 from agentmem.domain.memory import Memory
+from agentmem.projections.queries import ListOrder
 
+ListOrderParam = Annotated[
+    ListOrder, Parameter(description="created_desc (default), created_asc, updated_desc or updated_asc")
+]
 IdempotencyKey = Annotated[
     str | None,
     Parameter(
@@ -192,3 +200,45 @@ class MemoryController(Controller):
                 for e in entries
             ],
         )
+
+    @get("/", status_code=200)
+    async def list_memories(
+        self,
+        context: Context,
+        services: Services,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        memory_type: list[MemoryType] | None = None,
+        filters: Annotated[str | None, Parameter(description="A metadata filter as JSON.")] = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        valid_at: datetime | None = None,
+        order: ListOrderParam = "created_desc",
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Parameter(max_length=512)] = None,
+        include_deleted: bool = False,
+        min_position: Annotated[int | None, Parameter(ge=0)] = None,
+    ) -> MemoryPageOut:
+        """Lists memories, newest first by default, with cursor pagination."""
+        parsed_filters = None
+        if filters is not None:
+            try:
+                parsed_filters = msgspec.json.decode(filters)
+            except msgspec.DecodeError:
+                raise HTTPException(status_code=400, detail="filters must be JSON") from None
+        scope = make_scope(
+            context,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            memory_type=memory_type,
+            filters=parsed_filters,
+            created_after=created_after,
+            created_before=created_before,
+            valid_at=valid_at,
+        )
+        active = await services.active_memories()
+        await wait_for(services, active, min_position)
+        page = await active.search.list(scope, order, limit, cursor, include_deleted)
+        return MemoryPageOut(items=[MemoryOut(**memory_row_out(m)) for m in page.items], next_cursor=page.next_cursor)

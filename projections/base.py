@@ -1,0 +1,48 @@
+"""The contract between the event log and a read model: apply a batch and move the tracking, atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from agentmem.domain.base import TenantAggregate
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A domain event and its position in the log."""
+
+    position: int
+    event: TenantAggregate.Event
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """A projection moves from `previous` to `position`; the move fails if another one got there first."""
+
+    name: str
+    previous: int
+    position: int
+    rate: float | None = None
+
+
+class TrackingConflictError(RuntimeError):
+    """Another worker moved the projection first; this batch was rolled back."""
+
+
+class Projection(Protocol):
+    """Builds one read model from the log, exactly once: rows and tracking commit together."""
+
+    @property
+    def name(self) -> str:
+        """The tracking name (one per read model generation)."""
+        ...
+
+    def wants(self, topic: str) -> bool:
+        """Whether events of this topic change the read model."""
+        ...
+
+    def apply(self, events: Sequence[Envelope], tracking: Tracking) -> None:
+        """Applies the events and records the tracking in one transaction (TrackingConflictError if stale)."""
+        ...
