@@ -16,6 +16,7 @@ from agentmem.api.controllers.health import HealthController
 from agentmem.api.controllers.memories import MemoryController
 from agentmem.api.controllers.memory_search import MemorySearchController
 from agentmem.api.errors import EXCEPTION_HANDLERS
+from agentmem.api.guards import require_permission
 from agentmem.api.services import Services, services_from_state
 from agentmem.infrastructure.settings import Settings
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             "context": Provide(request_context, sync_to_thread=False),
         },
         middleware=[request_id_middleware],
+        guards=[require_permission],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,

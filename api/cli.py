@@ -100,12 +100,12 @@ def run_worker(settings: Settings) -> int:
 def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
     """Rebuilds a read model beside the serving one, then switches over."""
     from agentmem.infrastructure.database import sync_pool
-    from agentmem.infrastructure.read_models import ProgressBar, rebuild_memories
+    from agentmem.infrastructure.read_models import SEARCHABLE, ProgressBar, rebuild_searchable
     from agentmem.infrastructure.schema import prepare_database
     from agentmem.infrastructure.worker import EventLog
 
-    if read_model != "memories":
-        print(f"agentmem: unknown read model {read_model!r}; known: memories", file=sys.stderr)
+    if read_model not in SEARCHABLE:
+        print(f"agentmem: unknown read model {read_model!r}; known: {', '.join(SEARCHABLE)}", file=sys.stderr)
         return 2
     with _database(settings) as running:
         prepare_database(running)
@@ -114,7 +114,7 @@ def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
         event_log = EventLog(running.database_url)
         try:
             spec = embedder or running.embedder
-            model = rebuild_memories(running, pool, event_log, spec, ProgressBar(f"rebuild {read_model}"))
+            model = rebuild_searchable(running, pool, event_log, read_model, spec, ProgressBar(f"rebuild {read_model}"))
         finally:
             event_log.close()
             pool.close()

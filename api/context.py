@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from agentmem.api.permissions import ROLE_PERMISSIONS
 from agentmem.domain.base import Context
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -16,6 +18,20 @@ POSITION_HEADER = "AgentMem-Position"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 DEFAULT_TENANT = "default"
 DEFAULT_ACTOR = "anonymous"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: their tenant, their id (user or API key), their role and what it permits."""
+
+    tenant_id: str
+    actor_id: str
+    role: str
+    permissions: frozenset[str]
+    kind: str = "api_key"
+
+
+DEFAULT_PRINCIPAL = Principal(DEFAULT_TENANT, DEFAULT_ACTOR, "owner", ROLE_PERMISSIONS["owner"], kind="default")
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -27,7 +43,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             return
         given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state.setdefault("principal", DEFAULT_PRINCIPAL)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -41,8 +59,10 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 
 def request_context(request: Request) -> Context:
     """The tenant, actor and request id that every event of this request carries."""
+    state = request.scope.get("state", {})
+    principal: Principal = state["principal"]
     return Context(
-        tenant_id=request.scope.get("state", {}).get("tenant_id", DEFAULT_TENANT),
-        actor_id=request.scope.get("state", {}).get("actor_id", DEFAULT_ACTOR),
-        request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
+        tenant_id=principal.tenant_id,
+        actor_id=principal.actor_id,
+        request_id=state.get("request_id") or uuid.uuid4().hex,
     )

@@ -25,8 +25,8 @@ READ_MODEL_TTL = 2.0
 
 
 @dataclass
-class ActiveMemories:
-    """The memories read model being served now: its search object and its query embedder."""
+class ActiveSearch:
+    """A searchable read model being served now: its search object and its query embedder."""
 
     model: ReadModel
     search: PostgresMemorySearch
@@ -46,8 +46,8 @@ class Services:
     redis: Redis
     pool: AsyncConnectionPool | None = None
     waiter: PositionWaiter | None = None
-    _active: ActiveMemories | None = field(default=None, repr=False)
-    _active_checked: float = 0.0
+    _active: dict[str, ActiveSearch] = field(default_factory=dict, repr=False)
+    _active_checked: dict[str, float] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -76,38 +76,40 @@ class Services:
         if self.pool is not None:
             await self.pool.close()
         self.pool = None
-        self._active = None
+        self._active.clear()
 
     async def close(self) -> None:
         await self.stop()
         await self.redis.aclose()
         self.memories.close()
 
-    async def active_memories(self, refresh: bool = False) -> ActiveMemories:
-        """The memories read model now served (re-read every few seconds, or at once after a switch)."""
+    async def active(self, name: str = "memories", refresh: bool = False) -> ActiveSearch:
+        """The searchable read model now served (re-read every few seconds, or at once after a switch)."""
         now = time.monotonic()
-        if self._active is None or refresh or now - self._active_checked > READ_MODEL_TTL:
+        current = self._active.get(name)
+        if current is None or refresh or now - self._active_checked.get(name, 0.0) > READ_MODEL_TTL:
             assert self.pool is not None
             async with self.pool.connection() as conn:
-                model = await _read_model(conn)
-            if self._active is None or self._active.model.table != model.table:
+                model = await _read_model(conn, name)
+            if current is None or current.model.table != model.table:
                 embedder = await asyncio.to_thread(embedder_for, model.embedder, self.settings)
-                self._active = ActiveMemories(
+                current = ActiveSearch(
                     model,
                     PostgresMemorySearch(self.pool, model.table, self.settings.text_search_config),
                     QueryCache(embedder),
                 )
-            self._active_checked = now
-        return self._active
+                self._active[name] = current
+            self._active_checked[name] = now
+        return current
 
 
-async def _read_model(conn: psycopg.AsyncConnection) -> ReadModel:
+async def _read_model(conn: psycopg.AsyncConnection, name: str) -> ReadModel:
     cursor = await conn.execute(
-        "SELECT name, active_table, embedder, dimension, switched_at FROM read_models WHERE name = 'memories'"
+        "SELECT name, active_table, embedder, dimension, switched_at FROM read_models WHERE name = %s", (name,)
     )
     row = await cursor.fetchone()
     if row is None:
-        raise RuntimeError("the memories read model is not prepared; run agentmem serve or prepare_database")
+        raise RuntimeError(f"the {name} read model is not prepared; run agentmem serve or prepare_database")
     return ReadModel(*row)
 
 

@@ -60,8 +60,8 @@ def _compare(node: Compare, params: Params) -> Composable:
         return SQL("(metadata @> {} OR strpos(metadata #>> {}, {}) > 0)").format(
             params.add(_nested(path, [value]), "::jsonb"), params.add(list(path), "::text[]"), params.add(str(value))
         )
-    clause = SQL("metadata #> {} IS NOT NULL") if value else SQL("metadata #> {} IS NULL")
-    return clause.format(params.add(list(path), "::text[]"))
+    test = "IS NOT NULL" if value else "IS NULL"
+    return SQL("metadata #> {} " + test).format(params.add(list(path), "::text[]"))
 
 
 def compile_scope(

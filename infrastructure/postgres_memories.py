@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.sql import SQL, Composed, Identifier, Literal
+from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
 from psycopg_pool import ConnectionPool
 
 from agentmem.infrastructure.postgres_tracking import move_tracking
@@ -23,7 +23,6 @@ from agentmem.projections.base import Tracking
 from agentmem.projections.embedding import Vectors
 from agentmem.projections.memories import NewRow, RowChange
 
-READ_MODEL = "memories"
 CHANGEABLE = ("text", "memory_type", "metadata", "valid_from", "valid_to", "deleted")
 LEXICAL_COLUMNS = {"text", "memory_type", "valid_from", "valid_to", "deleted"}
 
@@ -166,7 +165,7 @@ class PostgresMemoryView:
     def _update_statement(self, columns: tuple[str, ...]) -> Composed:
         statement = self._updates.get(columns)
         if statement is None:
-            sets = [SQL("{c} = %({c})s").format(c=Identifier(c)) for c in columns]
+            sets: list[Composable] = [SQL("{c} = %({c})s").format(c=Identifier(c)) for c in columns]
             sets += [
                 SQL("version = %(version)s"),
                 SQL("position = %(position)s"),

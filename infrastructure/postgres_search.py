@@ -126,110 +126,38 @@ class PostgresMemorySearch:
         exact: bool,
     ) -> tuple[Composed, Params]:
         p = Params()
-        n = self.n
-        depth = p.add(max(DEPTH, limit) if mode == "hybrid" else limit)
         main_scope = compile_scope(scope, p)
-        metadata: Composable | None = None
-        if scope.metadata is not None:
-            metadata = SQL("EXISTS (SELECT 1 FROM {t} mm WHERE mm.id = l.id AND {f})").format(
-                t=n["t"], f=compile_filter(scope.metadata, p)
-            )
-        lex_scope = compile_scope(scope, p, deleted_column=False, metadata=metadata)
         syntax = mode != "vector" and uses_search_syntax(query)
         q = p.add(query)
+        strict = SQL("websearch_to_tsquery({cfg}::regconfig, {q})").format(cfg=self.cfg, q=q)
+        depth = p.add(max(DEPTH, limit) if mode == "hybrid" else limit)
         ctes: list[Composable] = []
         if mode != "text":
-            vec = p.add(vector, "::vector")
-            order = SQL("(embedding <=> {v}) + 0") if exact else SQL("embedding <=> {v}")
-            ctes.append(
-                SQL(
-                    "dn AS MATERIALIZED (SELECT id, 1 - (embedding <=> {v}) AS s FROM {t} WHERE {scope}"
-                    " AND embedding IS NOT NULL ORDER BY {order} LIMIT {depth})"
-                ).format(v=vec, t=n["t"], scope=main_scope, order=order.format(v=vec), depth=depth)
-            )
+            ctes.append(self._dense(p, main_scope, vector, exact, depth))
         if mode != "vector":
-            tenant = p.add(scope.tenant_id)
-            stat = p.add(stat_scope)
-            rarest = SQL(" OR x.rn = 1") if mode == "text" else SQL("")
-            ctes.append(
-                SQL(
-                    "n AS (SELECT coalesce((SELECT n_docs FROM {scopes} WHERE tenant_id = {tenant} AND scope = {stat}),"
-                    " 0)::float8 AS n),"
-                    " qterms AS MATERIALIZED (SELECT x.tq, x.idf, (sum(x.df) OVER (ORDER BY x.df, x.lexeme) <= {budget}"
-                    "{rarest}) AS generates FROM (SELECT l.lexeme, quote_literal(l.lexeme)::tsquery AS tq, s.df,"
-                    " ln(1 + (n.n - s.df + 0.5) / (s.df + 0.5)) AS idf, row_number() OVER (ORDER BY s.df, l.lexeme) AS rn"
-                    " FROM (SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector({cfg}::regconfig, {q})))"
-                    " AS u(lexeme)) l CROSS JOIN n JOIN {lexemes} s ON s.tenant_id = {tenant} AND s.scope = {stat}"
-                    " AND s.lexeme = l.lexeme AND s.df > 0) x),"
-                    " gen AS (SELECT string_agg(tq::text, ' | ')::tsquery AS q FROM qterms WHERE generates)"
-                ).format(
-                    scopes=n["scopes"],
-                    lexemes=n["lexemes"],
-                    tenant=tenant,
-                    stat=stat,
-                    budget=p.add(BUDGET),
-                    rarest=rarest,
-                    cfg=self.cfg,
-                    q=q,
-                )
-            )
-            score = SQL("(SELECT sum(qt.idf) FROM qterms qt WHERE l.tsv @@ qt.tq)")
-            strict = SQL("websearch_to_tsquery({cfg}::regconfig, {q})").format(cfg=self.cfg, q=q)
-            generate = SQL("l.tsv @@ {}").format(strict) if syntax else SQL("l.tsv @@ (SELECT q FROM gen)")
-            dense_branch = SQL("")
-            if mode == "hybrid":
-                only_strict = SQL(" WHERE l.tsv @@ {}").format(strict) if syntax else SQL("")
-                dense_branch = SQL(" UNION ALL SELECT l.id, {score} FROM dn JOIN {lex} l ON l.id = dn.id{only}").format(
-                    score=score, lex=n["lex"], only=only_strict
-                )
-            ctes.append(
-                SQL(
-                    "bm AS MATERIALIZED (SELECT c.id, max(c.s) AS s FROM (SELECT l.id, {score} AS s FROM {lex} l"
-                    " WHERE {generate} AND {lex_scope}{dense_branch}) c WHERE c.s > 0"
-                    " GROUP BY c.id ORDER BY s DESC, c.id LIMIT {depth})"
-                ).format(
-                    score=score,
-                    lex=n["lex"],
-                    generate=generate,
-                    lex_scope=lex_scope,
-                    dense_branch=dense_branch,
-                    depth=depth,
-                )
-            )
+            ctes.append(self._terms(p, scope, stat_scope, q, rarest=mode == "text"))
+            ctes.append(self._lexical(p, scope, strict if syntax else None, depth, with_dense=mode == "hybrid"))
         if mode == "hybrid":
-            ctes.append(
-                SQL(
-                    "bmn AS (SELECT id, s / nullif(max(s) OVER (), 0) AS s, row_number() OVER (ORDER BY s DESC, id) AS r"
-                    " FROM bm),"
-                    " dnn AS (SELECT id, coalesce((s - min(s) OVER ()) / nullif(max(s) OVER () - min(s) OVER (), 0), 1)"
-                    " AS s, row_number() OVER (ORDER BY s DESC, id) AS r FROM dn),"
-                    " fused AS MATERIALIZED (SELECT id, {alpha} * coalesce(b.s, 0) + (1 - {alpha}) * coalesce(d.s, 0)"
-                    " AS f, d.r AS vector_rank, b.r AS text_rank FROM bmn b FULL JOIN dnn d USING (id)),"
-                    " spread AS (SELECT id, f FROM fused UNION ALL SELECT nb.id, {smooth} * fu.f FROM fused fu"
-                    " JOIN {lex} l ON l.id = fu.id CROSS JOIN LATERAL ("
-                    "(SELECT a.id FROM {lex} a WHERE a.tenant_id = l.tenant_id AND a.run_id = l.run_id"
-                    " AND a.user_id IS NOT DISTINCT FROM l.user_id AND a.seq < l.seq ORDER BY a.seq DESC LIMIT 1)"
-                    " UNION ALL (SELECT b.id FROM {lex} b WHERE b.tenant_id = l.tenant_id AND b.run_id = l.run_id"
-                    " AND b.user_id IS NOT DISTINCT FROM l.user_id AND b.seq > l.seq ORDER BY b.seq LIMIT 1)) AS nb(id)"
-                    " WHERE l.run_id IS NOT NULL),"
-                    " ranked AS (SELECT id, sum(f) AS score FROM spread GROUP BY id)"
-                ).format(alpha=p.add(ALPHA), smooth=p.add(SMOOTH), lex=n["lex"])
-            )
+            ctes.append(self._fusion(p))
             source = SQL("ranked r LEFT JOIN fused USING (id)")
             ranks = SQL("fused.vector_rank, fused.text_rank")
-        elif mode == "vector":
-            ctes.append(SQL("ranked AS (SELECT id, s AS score, row_number() OVER (ORDER BY s DESC, id) AS vr FROM dn)"))
-            source = SQL("ranked r")
-            ranks = SQL("r.vr AS vector_rank, NULL::bigint AS text_rank")
         else:
-            ctes.append(SQL("ranked AS (SELECT id, s AS score, row_number() OVER (ORDER BY s DESC, id) AS tr FROM bm)"))
+            ctes.append(
+                SQL(
+                    "ranked AS (SELECT id, s AS score, row_number() OVER (ORDER BY s DESC, id) AS rank FROM {}) "
+                ).format(SQL("dn" if mode == "vector" else "bm"))
+            )
             source = SQL("ranked r")
-            ranks = SQL("NULL::bigint AS vector_rank, r.tr AS text_rank")
+            ranks = (
+                SQL("r.rank AS vector_rank, NULL::bigint AS text_rank")
+                if mode == "vector"
+                else SQL("NULL::bigint AS vector_rank, r.rank AS text_rank")
+            )
         conditions: list[Composable] = [main_scope]
         if syntax:
             conditions.append(
                 SQL("EXISTS (SELECT 1 FROM {lex} x WHERE x.id = m.id AND x.tsv @@ {strict})").format(
-                    lex=n["lex"], strict=SQL("websearch_to_tsquery({cfg}::regconfig, {q})").format(cfg=self.cfg, q=q)
+                    lex=self.n["lex"], strict=strict
                 )
             )
         if min_score is not None:
@@ -244,11 +172,100 @@ class PostgresMemorySearch:
             ranks=ranks,
             dense_count=dense_count,
             source=source,
-            t=n["t"],
+            t=self.n["t"],
             conditions=SQL(" AND ").join(conditions),
             limit=p.add(limit),
         )
         return statement, p
+
+    def _dense(
+        self, p: Params, main_scope: Composable, vector: np.ndarray | None, exact: bool, depth: Composable
+    ) -> Composable:
+        """`dn`: the nearest live memories by cosine; `+ 0` hides the HNSW index to force an exact scan."""
+        vec = p.add(vector, "::vector")
+        order = SQL("(embedding <=> {v}) + 0" if exact else "embedding <=> {v}").format(v=vec)
+        return SQL(
+            "dn AS MATERIALIZED (SELECT id, 1 - (embedding <=> {v}) AS s FROM {t} WHERE {scope}"
+            " AND embedding IS NOT NULL ORDER BY {order} LIMIT {depth})"
+        ).format(v=vec, t=self.n["t"], scope=main_scope, order=order, depth=depth)
+
+    def _terms(self, p: Params, scope: Scope, stat_scope: str, q: Composable, rarest: bool) -> Composable:
+        """`qterms`: the query's lexemes with their idf; `generates` marks the rarest ones within BUDGET."""
+        tenant, stat = p.add(scope.tenant_id), p.add(stat_scope)
+        return SQL(
+            "n AS (SELECT coalesce((SELECT n_docs FROM {scopes} WHERE tenant_id = {tenant} AND scope = {stat}), 0)"
+            "::float8 AS n),"
+            " qterms AS MATERIALIZED (SELECT x.tq, x.idf,"
+            " (sum(x.df) OVER (ORDER BY x.df, x.lexeme) <= {budget}{rarest}) AS generates"
+            " FROM (SELECT l.lexeme, quote_literal(l.lexeme)::tsquery AS tq, s.df,"
+            " ln(1 + (n.n - s.df + 0.5) / (s.df + 0.5)) AS idf,"
+            " row_number() OVER (ORDER BY s.df, l.lexeme) AS rn"
+            " FROM (SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector({cfg}::regconfig, {q})))"
+            " AS u(lexeme)) l CROSS JOIN n"
+            " JOIN {lexemes} s ON s.tenant_id = {tenant} AND s.scope = {stat} AND s.lexeme = l.lexeme"
+            " AND s.df > 0) x),"
+            " gen AS (SELECT string_agg(tq::text, ' | ')::tsquery AS q FROM qterms WHERE generates)"
+        ).format(
+            scopes=self.n["scopes"],
+            lexemes=self.n["lexemes"],
+            tenant=tenant,
+            stat=stat,
+            budget=p.add(BUDGET),
+            rarest=SQL(" OR x.rn = 1" if rarest else ""),
+            cfg=self.cfg,
+            q=q,
+        )
+
+    def _lexical(
+        self, p: Params, scope: Scope, strict: Composable | None, depth: Composable, with_dense: bool
+    ) -> Composable:
+        """`bm`: BM25 (b = 0, binary tf) over lexical candidates and, in hybrid mode, the dense ones."""
+        metadata: Composable | None = None
+        if scope.metadata is not None:
+            metadata = SQL("EXISTS (SELECT 1 FROM {t} mm WHERE mm.id = l.id AND {f})").format(
+                t=self.n["t"], f=compile_filter(scope.metadata, p)
+            )
+        lex_scope = compile_scope(scope, p, deleted_column=False, metadata=metadata)
+        score = SQL("(SELECT sum(qt.idf) FROM qterms qt WHERE l.tsv @@ qt.tq)")
+        generate = SQL("l.tsv @@ {}").format(strict) if strict is not None else SQL("l.tsv @@ (SELECT q FROM gen)")
+        dense: Composable = SQL("")
+        if with_dense:
+            only = SQL(" WHERE l.tsv @@ {}").format(strict) if strict is not None else SQL("")
+            dense = SQL(" UNION ALL SELECT l.id, {score} FROM dn JOIN {lex} l ON l.id = dn.id{only}").format(
+                score=score, lex=self.n["lex"], only=only
+            )
+        return SQL(
+            "bm AS MATERIALIZED (SELECT c.id, max(c.s) AS s FROM (SELECT l.id, {score} AS s FROM {lex} l"
+            " WHERE {generate} AND {lex_scope}{dense}) c WHERE c.s > 0 GROUP BY c.id ORDER BY s DESC, c.id"
+            " LIMIT {depth})"
+        ).format(score=score, lex=self.n["lex"], generate=generate, lex_scope=lex_scope, dense=dense, depth=depth)
+
+    def _fusion(self, p: Params) -> Composable:
+        """`fused`: the convex mix of normalised scores; `ranked`: plus SMOOTH times each run neighbour's."""
+        neighbour = (
+            "(SELECT {a}.id FROM {lex} {a} WHERE {a}.tenant_id = l.tenant_id AND {a}.run_id = l.run_id"
+            " AND {a}.user_id IS NOT DISTINCT FROM l.user_id AND {a}.seq {cmp} l.seq ORDER BY {a}.seq {dir} LIMIT 1)"
+        )
+        before = SQL(neighbour.format(a="a", lex="{lex}", cmp="<", dir="DESC"))
+        after = SQL(neighbour.format(a="b", lex="{lex}", cmp=">", dir="ASC"))
+        return SQL(
+            "bmn AS (SELECT id, s / nullif(max(s) OVER (), 0) AS s,"
+            " row_number() OVER (ORDER BY s DESC, id) AS r FROM bm),"
+            " dnn AS (SELECT id, coalesce((s - min(s) OVER ()) / nullif(max(s) OVER () - min(s) OVER (), 0), 1)"
+            " AS s, row_number() OVER (ORDER BY s DESC, id) AS r FROM dn),"
+            " fused AS MATERIALIZED (SELECT id, {alpha} * coalesce(b.s, 0) + (1 - {alpha}) * coalesce(d.s, 0) AS f,"
+            " d.r AS vector_rank, b.r AS text_rank FROM bmn b FULL JOIN dnn d USING (id)),"
+            " spread AS (SELECT id, f FROM fused UNION ALL SELECT nb.id, {smooth} * fu.f FROM fused fu"
+            " JOIN {lex} l ON l.id = fu.id CROSS JOIN LATERAL ({before} UNION ALL {after}) AS nb(id)"
+            " WHERE l.run_id IS NOT NULL),"
+            " ranked AS (SELECT id, sum(f) AS score FROM spread GROUP BY id)"
+        ).format(
+            alpha=p.add(ALPHA),
+            smooth=p.add(SMOOTH),
+            lex=self.n["lex"],
+            before=before.format(lex=self.n["lex"]),
+            after=after.format(lex=self.n["lex"]),
+        )
 
     async def list(self, scope: Scope, order: ListOrder, limit: int, cursor: str | None, include_deleted: bool) -> Page:
         column, direction = _ORDERS[order]

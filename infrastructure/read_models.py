@@ -1,4 +1,11 @@
-"""Which projections exist, which table serves each, and how a read model is rebuilt without downtime."""
+"""Every projection the workers run, which table serves each, and rebuilds without downtime.
+
+Two kinds of read model:
+- searchable ones (memories; later conversation messages) are generations of memory-shaped tables with
+  vectors: the registry row in `read_models` names the serving table and its embedder, and a rebuild fills
+  the next generation beside it, then switches atomically;
+- plain ones (audit trail, lists) have fixed tables and a fixed tracking name.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,15 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import psycopg
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
 from agentmem.infrastructure.embedders import LOCAL_SPEC, embedder_for
 from agentmem.infrastructure.embedding_cache import CachedEmbedder
-from agentmem.infrastructure.postgres_memories import READ_MODEL, PostgresMemoryView, create_table, hnsw_ddl
+from agentmem.infrastructure.postgres_memories import PostgresMemoryView, create_table, drop_ddl, hnsw_ddl
 from agentmem.infrastructure.postgres_tracking import (
     SCHEMA,
     ReadModel,
@@ -24,10 +32,30 @@ from agentmem.infrastructure.postgres_tracking import (
 )
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import EventLog, Progress, ProjectionRunner
-from agentmem.projections.memories import MemoriesProjection
+from agentmem.projections.base import Projection
+from agentmem.projections.embedding import Embedder
+from agentmem.projections.memories import MemoriesProjection, MemoryView
 
 log = logging.getLogger("agentmem.read_models")
-FIRST_TABLE = "memories_g1"
+
+SearchableFactory = Callable[[str, MemoryView, Embedder], Projection]
+SEARCHABLE: dict[str, SearchableFactory] = {
+    "memories": MemoriesProjection,
+}
+"""Memory-shaped read models with vectors and full text, by name: each projection fills `<name>_g<N>` tables."""
+
+
+@dataclass(frozen=True)
+class PlainReadModel:
+    """A read model with fixed tables: `prepare` creates them, `projection` builds its projector."""
+
+    name: str
+    prepare: Callable[[psycopg.Connection], None]
+    projection: Callable[[ConnectionPool, Settings], Projection]
+
+
+PLAIN: list[PlainReadModel] = []
+"""Plain read models (audit trail, lists); their tracking name is their name."""
 
 
 def dimension_of(spec: str) -> int:
@@ -40,76 +68,92 @@ def dimension_of(spec: str) -> int:
     return int(match.group(1))
 
 
-def prepare_read_models(conn: psycopg.Connection, settings: Settings) -> ReadModel:
-    """Creates the shared tables and, on first start, the memories table for the configured embedder."""
+def prepare_read_models(conn: psycopg.Connection, settings: Settings) -> None:
+    """Creates the shared tables, every plain read model, and on first start each searchable one."""
     conn.execute(SCHEMA)
-    model = active_read_model(conn, READ_MODEL)
-    if model is None:
-        create_table(conn, FIRST_TABLE, dimension_of(settings.embedder))
-        ensure_tracking(conn, FIRST_TABLE)
-        switch_read_model(conn, ReadModel(READ_MODEL, FIRST_TABLE, settings.embedder, dimension_of(settings.embedder)))
-        model = active_read_model(conn, READ_MODEL)
-        assert model is not None
-    elif model.embedder != settings.embedder:
-        log.warning(
-            "memories are indexed with %s, not AGENTMEM_EMBEDDER=%s; run `agentmem projections "
-            "rebuild memories --embedder %s` to switch",
-            model.embedder,
-            settings.embedder,
-            settings.embedder,
-        )
-    return model
+    for plain in PLAIN:
+        plain.prepare(conn)
+        ensure_tracking(conn, plain.name)
+    for name in SEARCHABLE:
+        model = active_read_model(conn, name)
+        if model is None:
+            table = f"{name}_g1"
+            create_table(conn, table, dimension_of(settings.embedder))
+            ensure_tracking(conn, table)
+            switch_read_model(conn, ReadModel(name, table, settings.embedder, dimension_of(settings.embedder)))
+        elif model.embedder != settings.embedder:
+            log.warning(
+                "%s is indexed with %s, not AGENTMEM_EMBEDDER=%s; run `agentmem projections rebuild %s "
+                "--embedder %s` to switch",
+                name,
+                model.embedder,
+                settings.embedder,
+                name,
+                settings.embedder,
+            )
 
 
-def memory_runner(
-    settings: Settings, pool: ConnectionPool, event_log: EventLog, table: str, embedder_spec: str, batch_size: int = 256
-) -> ProjectionRunner:
-    view = PostgresMemoryView(pool, table, settings.text_search_config)
-    embedder = CachedEmbedder(embedder_for(embedder_spec, settings), pool)
-    return ProjectionRunner(MemoriesProjection(table, view, embedder), event_log, pool.connection, batch_size)
-
-
-def active_runners(settings: Settings, pool: ConnectionPool, event_log: EventLog) -> list[ProjectionRunner]:
-    """The runners a worker drives: every read model's active table."""
-    with pool.connection() as conn:
-        model = active_read_model(conn, READ_MODEL)
-    if model is None:
-        return []
-    return [memory_runner(settings, pool, event_log, model.table, model.embedder)]
-
-
-def next_table(current: str) -> str:
-    match = re.fullmatch(r"memories_g(\d+)", current)
-    return f"memories_g{int(match.group(1)) + 1 if match else 2}"
-
-
-def rebuild_memories(
+def searchable_runner(
     settings: Settings,
     pool: ConnectionPool,
     event_log: EventLog,
+    name: str,
+    table: str,
+    embedder_spec: str,
+    batch_size: int = 256,
+) -> ProjectionRunner:
+    view = PostgresMemoryView(pool, table, settings.text_search_config)
+    embedder = CachedEmbedder(embedder_for(embedder_spec, settings), pool)
+    return ProjectionRunner(SEARCHABLE[name](table, view, embedder), event_log, pool.connection, batch_size)
+
+
+def active_runners(settings: Settings, pool: ConnectionPool, event_log: EventLog) -> list[ProjectionRunner]:
+    """The runners a worker drives: each searchable read model's serving table, and every plain one."""
+    runners = [ProjectionRunner(p.projection(pool, settings), event_log, pool.connection) for p in PLAIN]
+    with pool.connection() as conn:
+        models = [active_read_model(conn, name) for name in SEARCHABLE]
+    for model in models:
+        if model is not None:
+            runners.append(searchable_runner(settings, pool, event_log, model.name, model.table, model.embedder))
+    return runners
+
+
+def next_table(name: str, current: str) -> str:
+    match = re.fullmatch(re.escape(name) + r"_g(\d+)", current)
+    return f"{name}_g{int(match.group(1)) + 1 if match else 2}"
+
+
+def rebuild_searchable(
+    settings: Settings,
+    pool: ConnectionPool,
+    event_log: EventLog,
+    name: str,
     embedder_spec: str,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> ReadModel:
-    """Builds a fresh memories table from the whole log beside the serving one, then switches atomically."""
+    """Builds the next generation from the whole log beside the serving one, then switches atomically."""
     dimension = dimension_of(embedder_spec)
     with pool.connection() as conn:
-        current = active_read_model(conn, READ_MODEL)
+        current = active_read_model(conn, name)
         assert current is not None, "prepare_read_models first"
-        table = next_table(current.table)
+        table = next_table(name, current.table)
+        for statement in drop_ddl(table):  # a build that died half-way starts again
+            conn.execute(statement)
+        conn.execute("DELETE FROM projection_tracking WHERE name = %s", (table,))
         create_table(conn, table, dimension, with_hnsw=False)
         ensure_tracking(conn, table)
-    runner = memory_runner(settings, pool, event_log, table, embedder_spec, batch_size=1024)
+    runner = searchable_runner(settings, pool, event_log, name, table, embedder_spec, batch_size=1024)
     runner.catch_up(on_progress)
     with pool.connection() as conn:
         conn.execute(hnsw_ddl(table))
     runner.catch_up(on_progress)
-    model = ReadModel(READ_MODEL, table, embedder_spec, dimension)
     with pool.connection() as conn, conn.transaction():
-        switch_read_model(conn, model)
+        switch_read_model(conn, ReadModel(name, table, embedder_spec, dimension))
     with pool.connection() as conn:
-        conn.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(current.table)))
-        conn.execute("DELETE FROM projection_tracking WHERE name = %s", (current.table,))
-        switched = active_read_model(conn, READ_MODEL)
+        for statement in drop_ddl(current.table):
+            conn.execute(statement)
+        conn.execute(SQL("DELETE FROM projection_tracking WHERE name = %s"), (current.table,))
+        switched = active_read_model(conn, name)
     assert switched is not None
     return switched
 

@@ -22,12 +22,12 @@ class HealthController(Controller):
 
     tags = ["health"]
 
-    @get("/health")
+    @get("/health", opt={"public": True})
     async def health(self) -> HealthOut:
         """Liveness: the process answers."""
         return HealthOut(status="ok")
 
-    @get("/ready")
+    @get("/ready", opt={"public": True})
     async def ready(self, services: Services) -> Response[HealthOut]:
         """Readiness: the event store and Redis both answer."""
         checks: dict[str, str] = {}

@@ -116,7 +116,7 @@ class MemoryController(Controller):
     path = "/v1/memories"
     tags = ["memories"]
 
-    @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, opt={"permission": "memories:write"})
     def add(
         self, data: MemoryCreate, context: Context, services: Services, idempotency_key: IdempotencyKey = None
     ) -> Response[MemoryWriteOut]:
@@ -124,7 +124,7 @@ class MemoryController(Controller):
         saved = services.memories.add(new_memory(data), context, idempotency_key)
         return written(saved.memory, saved.position, HTTP_201_CREATED)
 
-    @post("/batch", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    @post("/batch", status_code=HTTP_201_CREATED, sync_to_thread=True, opt={"permission": "memories:write"})
     def add_batch(
         self, data: MemoryBatchCreate, context: Context, services: Services, idempotency_key: IdempotencyKey = None
     ) -> Response[MemoryBatchOut]:
@@ -137,7 +137,7 @@ class MemoryController(Controller):
         )
         return Response(body, status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(position)})
 
-    @get("/{memory_id:uuid}", sync_to_thread=True)
+    @get("/{memory_id:uuid}", sync_to_thread=True, opt={"permission": "memories:read"})
     def get_memory(
         self,
         memory_id: UUID,
@@ -157,7 +157,7 @@ class MemoryController(Controller):
         )
         return Response(memory_out(memory), headers={"ETag": f'"{memory.version}"'})
 
-    @patch("/{memory_id:uuid}", sync_to_thread=True)
+    @patch("/{memory_id:uuid}", sync_to_thread=True, opt={"permission": "memories:write"})
     def update(
         self, memory_id: UUID, data: MemoryPatch, context: Context, services: Services, if_match: IfMatch = None
     ) -> Response[MemoryWriteOut]:
@@ -166,7 +166,9 @@ class MemoryController(Controller):
         saved = services.memories.update(memory_id, changes, context, expected_version(if_match))
         return written(saved.memory, saved.position)
 
-    @delete("/{memory_id:uuid}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    @delete(
+        "/{memory_id:uuid}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True, opt={"permission": "memories:delete"}
+    )
     def delete_memory(
         self, memory_id: UUID, context: Context, services: Services, if_match: IfMatch = None
     ) -> Response[None]:
@@ -174,7 +176,7 @@ class MemoryController(Controller):
         saved = services.memories.delete(memory_id, context, expected_version(if_match))
         return Response(None, status_code=HTTP_204_NO_CONTENT, headers={POSITION_HEADER: str(saved.position)})
 
-    @post("/{memory_id:uuid}/restore", status_code=200, sync_to_thread=True)
+    @post("/{memory_id:uuid}/restore", status_code=200, sync_to_thread=True, opt={"permission": "memories:delete"})
     def restore(
         self, memory_id: UUID, context: Context, services: Services, if_match: IfMatch = None
     ) -> Response[MemoryWriteOut]:
@@ -182,7 +184,7 @@ class MemoryController(Controller):
         saved = services.memories.restore(memory_id, context, expected_version(if_match))
         return written(saved.memory, saved.position)
 
-    @get("/{memory_id:uuid}/history", sync_to_thread=True)
+    @get("/{memory_id:uuid}/history", sync_to_thread=True, opt={"permission": "memories:read"})
     def history(self, memory_id: UUID, context: Context, services: Services) -> MemoryHistoryOut:
         """Every version: event type, time, actor, request id, and each changed field's old and new value."""
         entries = services.memories.history(memory_id, context.tenant_id)
@@ -201,7 +203,7 @@ class MemoryController(Controller):
             ],
         )
 
-    @get("/", status_code=200)
+    @get("/", status_code=200, opt={"permission": "memories:read"})
     async def list_memories(
         self,
         context: Context,
@@ -238,7 +240,7 @@ class MemoryController(Controller):
             created_before=created_before,
             valid_at=valid_at,
         )
-        active = await services.active_memories()
+        active = await services.active("memories")
         await wait_for(services, active, min_position)
         page = await active.search.list(scope, order, limit, cursor, include_deleted)
         return MemoryPageOut(items=[MemoryOut(**memory_row_out(m)) for m in page.items], next_cursor=page.next_cursor)

@@ -15,7 +15,7 @@ from agentmem.api.schemas.memories import (
     MemorySearchIn,
     MemorySearchOut,
 )
-from agentmem.api.services import ActiveMemories, Services
+from agentmem.api.services import ActiveSearch, Services
 from agentmem.domain.base import Context
 from agentmem.projections.filters import FilterError, parse_filter
 from agentmem.projections.queries import Hit, ListOrder, MemoryRow, Scope
@@ -92,7 +92,7 @@ def make_scope(
     )
 
 
-async def wait_for(services: Services, active: ActiveMemories, min_position: int | None) -> None:
+async def wait_for(services: Services, active: ActiveSearch, min_position: int | None) -> None:
     if min_position:
         assert services.waiter is not None
         await services.waiter.wait_for(active.model.table, min_position, services.settings.read_wait_timeout)
@@ -104,7 +104,7 @@ class MemorySearchController(Controller):
     path = "/v1/memories/search"
     tags = ["memories"]
 
-    @post("/", status_code=200)
+    @post("/", status_code=200, opt={"permission": "memories:read"})
     async def search(self, data: MemorySearchIn, context: Context, services: Services) -> MemorySearchOut:
         """Hybrid (default), vector or text search, with scope and metadata filters."""
         scope = make_scope(
@@ -119,7 +119,7 @@ class MemorySearchController(Controller):
             valid_at=data.valid_at,
         )
         for attempt in (1, 2):
-            active = await services.active_memories(refresh=attempt == 2)
+            active = await services.active("memories", refresh=attempt == 2)
             await wait_for(services, active, data.min_position)
             started = time.perf_counter()
             vector = await active.embed(data.query) if data.mode != "text" else None
