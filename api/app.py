@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from agentmem.api.context import request_context, request_id_middleware
+from agentmem.api.controllers.admin import AdminController
 from agentmem.api.controllers.health import HealthController
 from agentmem.api.controllers.memories import MemoryController
 from agentmem.api.controllers.memory_search import MemorySearchController
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 await running.stop()
 
     return Litestar(
-        route_handlers=[HealthController, MemoryController, MemorySearchController],
+        route_handlers=[HealthController, MemoryController, MemorySearchController, AdminController],
         dependencies={
             "services": Provide(services_from_state, sync_to_thread=False),
             "context": Provide(request_context, sync_to_thread=False),

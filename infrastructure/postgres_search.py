@@ -79,8 +79,10 @@ def _row(record: dict[str, Any]) -> MemoryRow:
 class PostgresMemorySearch:
     """Search and list over one generation of the memories read model."""
 
-    def __init__(self, pool: AsyncConnectionPool, table: str, text_search_config: str = "english") -> None:
+    def __init__(self, pool: AsyncConnectionPool, table: str, text_search_config: str = "english",
+                 exact_limit: int = EXACT_LIMIT) -> None:
         self.pool = pool
+        self.exact_limit = exact_limit
         self.table = table
         self.n = names(table)
         self.cfg = Literal(text_search_config)
@@ -103,7 +105,7 @@ class PostgresMemorySearch:
             )
             record = await cursor.fetchone()
             scope_size = int(record["n"] or 0) if record else 0
-            exact = scope_size <= EXACT_LIMIT
+            exact = scope_size <= self.exact_limit
             statement, params = self._search_sql(scope, query, vector, mode, limit, min_score, stat_scope, exact)
             await cursor.execute(statement, params)
             records = await cursor.fetchall()

@@ -57,6 +57,7 @@ class Settings:
     embedding_api_key: str | None = None
     embedding_send_dimensions: bool = True
     text_search_config: str = "english"
+    exact_search_limit: int = 10_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +81,7 @@ class Settings:
             embedding_send_dimensions=(env.get("AGENTMEM_EMBEDDING_SEND_DIMENSIONS") or "true").lower()
             not in ("0", "false", "no"),
             text_search_config=env.get("AGENTMEM_TEXT_SEARCH_CONFIG") or defaults.text_search_config,
+            exact_search_limit=_int(env, "AGENTMEM_EXACT_SEARCH_LIMIT", defaults.exact_search_limit),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -100,6 +102,7 @@ class Settings:
             "AGENTMEM_EMBED_THREADS": str(self.embed_threads),
             "AGENTMEM_EMBEDDING_SEND_DIMENSIONS": str(self.embedding_send_dimensions).lower(),
             "AGENTMEM_TEXT_SEARCH_CONFIG": self.text_search_config,
+            "AGENTMEM_EXACT_SEARCH_LIMIT": str(self.exact_search_limit),
         }
         if self.embedding_base_url:
             env["AGENTMEM_EMBEDDING_BASE_URL"] = self.embedding_base_url

@@ -6,6 +6,7 @@ otherwise they start the embedded PostgreSQL and Valkey in a temporary directory
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +19,12 @@ from psycopg.conninfo import make_conninfo
 from agentmem.api.app import create_app
 from agentmem.api.services import Services
 from agentmem.domain.base import Context
+from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.embedded import EmbeddedServices
+from agentmem.infrastructure.read_models import active_runners
 from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
+from agentmem.infrastructure.worker import EventLog, Worker
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +62,22 @@ def client(settings: Settings, services: Services) -> Iterator[TestClient]:
     """An HTTP client for the real app on the real database."""
     with TestClient(create_app(settings, services)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def worker(settings: Settings) -> Iterator[Worker]:
+    """A projection worker running in the background for the whole session."""
+    pool = sync_pool(settings.database_url or "", size=4, name="test-worker")
+    event_log = EventLog(settings.database_url or "")
+    running = Worker(settings.database_url or "", lambda: active_runners(settings, pool, event_log),
+                     wait_seconds=0.2)
+    thread = threading.Thread(target=running.run, name="test-worker", daemon=True)
+    thread.start()
+    yield running
+    running.stop.set()
+    thread.join(timeout=10)
+    event_log.close()
+    pool.close()
 
 
 @pytest.fixture
