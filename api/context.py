@@ -31,7 +31,9 @@ class Principal:
     kind: str = "api_key"
 
 
-DEFAULT_PRINCIPAL = Principal(DEFAULT_TENANT, DEFAULT_ACTOR, "owner", ROLE_PERMISSIONS["owner"], kind="default")
+DEFAULT_PRINCIPAL = Principal(
+    DEFAULT_TENANT, DEFAULT_ACTOR, "superadmin", ROLE_PERMISSIONS["superadmin"], kind="default"
+)
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

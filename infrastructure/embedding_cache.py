@@ -39,7 +39,8 @@ class CachedEmbedder:
                 (self.spec, list(set(keys))),
             ).fetchall()
         for text_hash, embedding in rows:
-            found[bytes(text_hash)] = np.asarray(embedding, dtype=np.float32)
+            vector = embedding.to_numpy() if hasattr(embedding, "to_numpy") else embedding
+            found[bytes(text_hash)] = np.asarray(vector, dtype=np.float32)
         missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
+from psycopg.sql import SQL, Composable, Composed, Identifier, Literal, Placeholder
 from psycopg_pool import ConnectionPool
 
 from agentmem.infrastructure.postgres_tracking import move_tracking
@@ -165,7 +165,7 @@ class PostgresMemoryView:
     def _update_statement(self, columns: tuple[str, ...]) -> Composed:
         statement = self._updates.get(columns)
         if statement is None:
-            sets: list[Composable] = [SQL("{c} = %({c})s").format(c=Identifier(c)) for c in columns]
+            sets: list[Composable] = [SQL("{c} = {p}").format(c=Identifier(c), p=Placeholder(c)) for c in columns]
             sets += [
                 SQL("version = %(version)s"),
                 SQL("position = %(position)s"),
