@@ -23,7 +23,7 @@ def sync_pool(database_url: str, size: int, name: str) -> ConnectionPool:
         configure=_configure,
         name=name,
         open=False,
-        kwargs={"autocommit": True},
+        kwargs={"autocommit": True, "application_name": f"agentmem-{name}"},
     )
     pool.open(wait=True, timeout=30)
     return pool
@@ -37,7 +37,7 @@ async def async_pool(database_url: str, size: int, name: str) -> AsyncConnection
         configure=_configure_async,
         name=name,
         open=False,
-        kwargs={"autocommit": True},
+        kwargs={"autocommit": True, "application_name": f"agentmem-{name}"},
     )
     await pool.open(wait=True, timeout=30)
     return pool

@@ -136,16 +136,17 @@ class QueryCache:
         return vector
 
 
-_BUILT: dict[str, Embedder] = {}
+_BUILT: dict[tuple[str, str | None], Embedder] = {}
 _BUILD_LOCK = threading.Lock()
 
 
 def embedder_for(spec: str, settings: Settings) -> Embedder:
     """The embedder a spec names (`local:…` or `openai:<model>:<dimension>`), built once per process."""
+    key = (spec, settings.embedding_base_url)
     with _BUILD_LOCK:
-        if spec not in _BUILT:
-            _BUILT[spec] = _build(spec, settings)
-        return _BUILT[spec]
+        if key not in _BUILT:
+            _BUILT[key] = _build(spec, settings)
+        return _BUILT[key]
 
 
 def _build(spec: str, settings: Settings) -> Embedder:

@@ -159,6 +159,7 @@ class PostgresMemoryView:
             " WHERE m.id = ANY(%(ids)s) AND NOT m.deleted"
         ).format(**n)
         self._set_vector = SQL("UPDATE {t} SET embedding = %s WHERE id = %s").format(**n)
+        self._drop_vectors = SQL("UPDATE {t} SET embedding = NULL WHERE id = ANY(%(ids)s) AND deleted").format(**n)
         self._t = n["t"]
         self._updates: dict[tuple[str, ...], Composed] = {}
 
@@ -203,6 +204,8 @@ class PostgresMemoryView:
                 cursor.execute(self._unindex, {"ids": ids}, prepare=True)
                 cursor.execute(self._index, {"ids": ids}, prepare=True)
             if context_changed:
+                # A deleted memory keeps no vector (it is re-embedded on restore); others get fresh ones.
+                cursor.execute(self._drop_vectors, {"ids": list(context_changed)}, prepare=True)
                 self._embed(cursor, context_changed, embed)
 
     def _embed(
