@@ -77,14 +77,20 @@ class OpenAIEmbedder:
     """Any OpenAI-compatible /embeddings endpoint (OpenAI, Azure, Ollama, vLLM, …) through the openai SDK."""
 
     def __init__(
-        self, model: str, dimension: int, base_url: str | None, api_key: str | None, send_dimensions: bool = True
+        self,
+        model: str,
+        dimension: int,
+        base_url: str | None,
+        api_key: str | None,
+        send_dimensions: bool = True,
+        max_retries: int = 3,
     ) -> None:
         from openai import OpenAI
 
         self.model = model
         self.dimension = dimension
         self._send_dimensions = send_dimensions
-        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", max_retries=3, timeout=60)
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "unused", max_retries=max_retries, timeout=60)
 
     @property
     def spec(self) -> str:

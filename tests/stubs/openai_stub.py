@@ -1,6 +1,7 @@
 """A local HTTP server speaking the OpenAI embeddings API, so the real openai SDK can be tested offline.
 
-Vectors are signed feature-hashed bags of words: deterministic, cheap, and texts sharing words are close.
+Vectors are sums of per-word pseudo-random Gaussian vectors (seeded by the word): deterministic, cheap,
+without ties, and texts sharing words are close.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ _WORD = re.compile(r"\w+")
 def hashed_vector(text: str, dimension: int) -> list[float]:
     vector = np.zeros(dimension, dtype=np.float64)
     for word in _WORD.findall(text.lower()):
-        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-        bucket = int.from_bytes(digest[:4], "little") % dimension
-        vector[bucket] += 1.0 if digest[4] & 1 else -1.0
+        seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        vector += np.random.default_rng(seed).standard_normal(dimension)
     norm = np.linalg.norm(vector)
     if norm == 0:
         vector[0] = 1.0
