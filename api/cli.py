@@ -151,6 +151,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     rebuild_parser.add_argument("read_model", help="which read model (memories)")
     rebuild_parser.add_argument("--embedder", help="embedder spec for the new copy, e.g. openai:<model>:<dim>")
     rebuild_parser.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
+    bench = commands.add_parser("bench", help="run the benchmark suite (starts its own server unless --url)")
+    bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under 3 minutes)")
+    bench.add_argument("--only", help="comma-separated sections: write,projection,search,reads,locomo,footprint,peers")
+    bench.add_argument(
+        "--locomo", type=Path, help="a LoCoMo-format file (default ../shared/data/locomo/locomo-dev.json)"
+    )
+    bench.add_argument("--out", type=Path, help="where to write the JSON (and .md beside it)")
+    bench.add_argument("--url", help="benchmark a running server instead of starting one")
+    bench.add_argument("--api-key", help="an owner or superadmin key for --url")
     return parser.parse_args(argv)
 
 
@@ -167,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host, port=args.port, data_dir=args.data_dir, api_workers=args.api_workers
         )
         return serve(settings, with_worker=not args.no_worker)
+    if args.command == "bench":
+        from agentmem.bench.runner import main as bench_main
+
+        return bench_main(args.only, args.quick, args.locomo, args.out, args.url, args.api_key)
     if args.command == "worker":
         return run_worker(settings)
     if args.command == "projections":

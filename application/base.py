@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, cast
@@ -95,6 +96,12 @@ class AgentMemApplication(Application[UUID]):
         """Saves the aggregates' pending events atomically; returns the highest log position."""
         recordings: list[Recording[UUID]] = self.save(*aggregates)
         return max(r.notification.id for r in recordings)
+
+    def record_each(self, groups: Sequence[Sequence[Aggregate.Event]]) -> list[int]:
+        """Saves several callers' events in one transaction; returns the position of each group's last event."""
+        recordings = self.save(*(event for group in groups for event in group))
+        ends = list(itertools.accumulate(len(group) for group in groups))
+        return [recordings[end - 1].notification.id for end in ends]
 
     def position_of(self, originator_id: UUID, version: int) -> int:
         if self.positions is None:  # pragma: no cover - wiring error

@@ -18,6 +18,7 @@ from agentmem.application.base import (
     VersionConflictError,
     WriteResult,
 )
+from agentmem.application.group_commit import GroupCommit
 from agentmem.domain.base import Context
 from agentmem.domain.memory import DEFAULT_MEMORY_TYPE, Memory
 
@@ -73,12 +74,16 @@ def idempotent_id(tenant_id: str, key: str, index: int | None = None) -> UUID:
 class MemoryApplication(AgentMemApplication):
     """Commands and by-id reads on memories."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.group_commit = GroupCommit(self.record_each)
+
     def add(self, new: NewMemory, context: Context, idempotency_key: str | None = None) -> SavedMemory:
         """Adds one memory; the same idempotency key and body again returns the first result."""
         memory_id = idempotent_id(context.tenant_id, idempotency_key) if idempotency_key else uuid4()
         memory = self._create(memory_id, new, context)
         try:
-            position = self.record(memory)
+            position = self.group_commit.save(memory.collect_events())
         except IntegrityError:
             if idempotency_key is None:
                 raise

@@ -1,0 +1,142 @@
+"""The benchmark result as Markdown tables, with the targets we hold ourselves to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _latency(stats: dict[str, Any]) -> str:
+    if not stats or not stats.get("n"):
+        return "-"
+    return f"{stats['p50']} / {stats['p95']} / {stats['p99']}"
+
+
+def _write(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Write throughput (HTTP)",
+        "",
+        "| kind | clients | events/s | latency p50 / p95 / p99 ms |",
+        "| --- | --- | --- | --- |",
+    ]
+    for kind in ("single", "batch"):
+        for clients, row in result[kind].items():
+            label = kind if kind == "single" else f"batch of {result['batch_size']}"
+            lines.append(f"| {label} | {clients} | {row['events_per_s']} | {_latency(row['latency_ms'])} |")
+    return lines
+
+
+def _projection(result: dict[str, Any]) -> list[str]:
+    return [
+        "### Projection",
+        "",
+        f"- throughput with the default local embedder: **{result['throughput_events_per_s']} events/s** "
+        f"({result['events']} memories)",
+        f"- write-to-searchable lag at {result['steady_write_rate']} writes/s: p50 / p95 / p99 = "
+        f"**{_latency(result['lag_ms'])} ms** ({result['lag_timeouts']} over 5 s)",
+    ]
+
+
+def _search(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Search latency",
+        "",
+        f"One tenant at each size; {result['other_tenants']} other tenants hold "
+        f"{result['other_tenant_rows']} memories each. Total = client-observed (HTTP + embedding + SQL).",
+        "",
+        "| memories | mode | total p50 / p95 / p99 ms | embedding p50 ms | SQL p50 / p95 ms | short results |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for size, modes in result.items():
+        if not size.isdigit():
+            continue
+        for mode, row in modes.items():
+            if not isinstance(row, dict):
+                continue
+            sql = f"{row['search_ms']['p50']} / {row['search_ms']['p95']}"
+            lines.append(
+                f"| {int(size):,} | {mode} | {_latency(row['total_ms'])} | {row['embedding_ms']['p50']} "
+                f"| {sql} | {row['short_results']} |"
+            )
+    return lines
+
+
+def _reads(result: dict[str, Any]) -> list[str]:
+    lines = [
+        f"### Reads (memory with {result['versions']} versions)",
+        "",
+        "| read | p50 / p95 / p99 ms |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {name} | {_latency(result[name])} |" for name in ("get", "version", "as_of", "history")]
+    return lines
+
+
+def _locomo(result: dict[str, Any]) -> list[str]:
+    lines = [
+        f"### LoCoMo retrieval ({result['conversations']} conversations, {result['questions']} questions)",
+        "",
+        "| mode | R@1 | R@5 | R@10 | R@25 | R@50 | hit@10 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for mode in ("hybrid", "vector", "text"):
+        if mode in result:
+            r = result[mode]["recall"]
+            lines.append(
+                f"| {mode} | {r['1']} | {r['5']} | {r['10']} | {r['25']} | {r['50']} | {result[mode]['hit']['10']} |"
+            )
+    if "hybrid" in result:
+        lines += ["", "| hybrid, per category | questions | R@10 |", "| --- | --- | --- |"]
+        for category, row in result["hybrid"]["per_category"].items():
+            lines.append(f"| {category} | {row['questions']} | {row['recall']['10']} |")
+    return lines
+
+
+def _footprint(result: dict[str, Any]) -> list[str]:
+    if not result.get("memories"):
+        return ["### Footprint", "", f"- {result.get('reason', 'not measured')}"]
+    rss = ", ".join(f"{name} {mib} MiB" for name, mib in result["peak_rss_mib"].items())
+    per = result["bytes_per_memory"]
+    return [
+        "### Footprint",
+        "",
+        f"- peak RSS: {rss}",
+        f"- bytes per memory ({result['memories']:,} memories): event store {per['event_store']}, "
+        f"read model {per['read_model']}, embedding cache {per['embedding_cache']}, total **{per['total']}**",
+    ]
+
+
+def _peers(result: dict[str, Any]) -> list[str]:
+    mem0 = result.get("mem0", {})
+    if mem0.get("available") is False:
+        return ["### Peers", "", f"- mem0: not run: {mem0.get('reason')}"]
+    lines = ["### Peers (mem0, in-process, no HTTP)", ""]
+    for key, value in mem0.items():
+        if isinstance(value, dict) and "p50" in str(value):
+            lines.append(f"- {key}: {value}")
+    if "ratios" in result:
+        lines.append(f"- ratios (ours / mem0): {result['ratios']}")
+    return lines
+
+
+RENDER = {
+    "write": _write,
+    "projection": _projection,
+    "search": _search,
+    "reads": _reads,
+    "locomo": _locomo,
+    "footprint": _footprint,
+    "peers": _peers,
+}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    meta = result["meta"]
+    machine = meta["machine"]
+    lines = [
+        f"## Benchmark ({meta['mode']}, {meta['date']}, {machine['cores']} cores, {machine['ram_gib']} GiB RAM)",
+        "",
+    ]
+    for name, render in RENDER.items():
+        if name in result:
+            lines += [*render(result[name]), ""]
+    return "\n".join(lines)

