@@ -14,8 +14,8 @@ from agentmem.application.base import LOG_NAME
 EVENTS_TABLE = f"{LOG_NAME}_events"
 
 
-def event_store_env(database_url: str, pool_size: int) -> dict[str, str]:
-    """The eventsourcing environment for a PostgreSQL URL."""
+def event_store_env(database_url: str, pool_size: int, create_tables: bool = False) -> dict[str, str]:
+    """The eventsourcing environment for a PostgreSQL URL (tables are created only by prepare_database)."""
     info = conninfo_to_dict(database_url)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -29,13 +29,13 @@ def event_store_env(database_url: str, pool_size: int) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
         "POSTGRES_PRE_PING": "y",
-        "CREATE_TABLE": "y",
+        "CREATE_TABLE": "y" if create_tables else "n",
     }
 
 
-def make_factory(database_url: str, pool_size: int) -> PostgresFactory:
+def make_factory(database_url: str, pool_size: int, create_tables: bool = False) -> PostgresFactory:
     """One eventsourcing infrastructure factory (one connection pool) shared by every application."""
-    return PostgresFactory(Environment(LOG_NAME, event_store_env(database_url, pool_size)))
+    return PostgresFactory(Environment(LOG_NAME, event_store_env(database_url, pool_size, create_tables)))
 
 
 class PostgresEventPositions:

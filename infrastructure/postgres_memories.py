@@ -129,10 +129,17 @@ class PostgresMemoryView:
         cfg = Literal(text_search_config)
         self._insert = SQL(
             "INSERT INTO {t} (id, tenant_id, user_id, agent_id, run_id, memory_type, text, metadata, valid_from,"
-            " valid_to, version, deleted, created_at, updated_at, created_by, updated_by, seq, position)"
+            " valid_to, version, deleted, created_at, updated_at, created_by, updated_by, seq, position, embedding)"
             " VALUES (%(id)s, %(tenant_id)s, %(user_id)s, %(agent_id)s, %(run_id)s, %(memory_type)s, %(text)s,"
             " %(metadata)s, %(valid_from)s, %(valid_to)s, 1, false, %(created_at)s, %(created_at)s,"
-            " %(created_by)s, %(created_by)s, %(position)s, %(position)s) ON CONFLICT (id) DO NOTHING"
+            " %(created_by)s, %(created_by)s, %(position)s, %(position)s, %(embedding)s) ON CONFLICT (id) DO NOTHING"
+        ).format(**n)
+        self._run_tails = SQL(
+            "SELECT k.tenant_id, k.user_id, k.run_id, coalesce(c.texts, '{{}}') FROM unnest(%(tenants)s::text[],"
+            " %(users)s::text[], %(runs)s::text[]) AS k(tenant_id, user_id, run_id) LEFT JOIN LATERAL ("
+            " SELECT array_agg(p.text ORDER BY p.seq DESC) AS texts FROM (SELECT text, seq FROM {t} p"
+            "  WHERE p.tenant_id = k.tenant_id AND p.run_id = k.run_id AND p.user_id IS NOT DISTINCT FROM k.user_id"
+            "  AND NOT p.deleted ORDER BY p.seq DESC LIMIT 2) p) c ON true"
         ).format(**n)
         self._unindex = SQL(
             "WITH gone AS (DELETE FROM {lex} WHERE id = ANY(%(ids)s) RETURNING tenant_id, user_id, tsv)"
@@ -187,11 +194,12 @@ class PostgresMemoryView:
         embed: Callable[[Sequence[tuple[str, Sequence[str]]]], Vectors],
     ) -> None:
         reindex: set[UUID] = {row.id for row in rows}
-        context_changed: set[UUID] = set(reindex)
+        context_changed: set[UUID] = set()
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             move_tracking(cursor, tracking, events=len(rows) + len(changes))
             if rows:
-                cursor.executemany(self._insert, [self._row_params(r) for r in rows])
+                vectors = embed(self._new_documents(cursor, rows))
+                cursor.executemany(self._insert, [self._row_params(r, v) for r, v in zip(rows, vectors, strict=True)])
             for change in changes:
                 columns = tuple(c for c in CHANGEABLE if c in change.columns)
                 cursor.execute(self._update_statement(columns), self._change_params(change), prepare=True)
@@ -207,6 +215,27 @@ class PostgresMemoryView:
                 # A deleted memory keeps no vector (it is re-embedded on restore); others get fresh ones.
                 cursor.execute(self._drop_vectors, {"ids": list(context_changed)}, prepare=True)
                 self._embed(cursor, context_changed, embed)
+
+    def _new_documents(self, cursor: psycopg.Cursor, rows: Sequence[NewRow]) -> list[tuple[str, list[str]]]:
+        """Each new memory's text and context: the last live memories of its run, from the table and the batch."""
+        keys = sorted(
+            {(r.tenant_id, r.user_id, r.run_id) for r in rows if r.run_id is not None},
+            key=lambda k: (k[0], k[1] or "", k[2] or ""),
+        )
+        tails: dict[tuple[str, str | None, str | None], list[str]] = {}
+        if keys:
+            tenants, users, runs = (list(column) for column in zip(*keys, strict=True))
+            cursor.execute(self._run_tails, {"tenants": tenants, "users": users, "runs": runs}, prepare=True)
+            tails = {(tenant, user, run): list(texts) for tenant, user, run, texts in cursor.fetchall()}
+        documents = []
+        for row in rows:
+            if row.run_id is None:
+                documents.append((row.text, []))
+                continue
+            tail = tails.setdefault((row.tenant_id, row.user_id, row.run_id), [])
+            documents.append((row.text, tail[:2]))
+            tail.insert(0, row.text)
+        return documents
 
     def _embed(
         self,
@@ -225,8 +254,9 @@ class PostgresMemoryView:
         cursor.executemany(self._set_vector, [(vectors[i], doc[0]) for i, doc in enumerate(documents)])
 
     @staticmethod
-    def _row_params(row: NewRow) -> dict[str, Any]:
+    def _row_params(row: NewRow, vector: Vectors) -> dict[str, Any]:
         return {
+            "embedding": vector,
             "id": row.id,
             "tenant_id": row.tenant_id,
             "user_id": row.user_id,

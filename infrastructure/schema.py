@@ -18,7 +18,7 @@ def prepare_database(settings: Settings) -> None:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-            factory = make_factory(settings.database_url, pool_size=1)
+            factory = make_factory(settings.database_url, pool_size=1, create_tables=True)
             try:
                 factory.application_recorder()
             finally:

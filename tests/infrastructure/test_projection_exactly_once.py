@@ -199,4 +199,4 @@ def test_the_embedding_cache_never_embeds_a_text_twice(fresh_database: Callable[
         replay(settings, "memories_g98")
         embedded = stub.texts
         replay(settings, "memories_g97")
-        assert embedded == 3 and stub.texts == embedded
+        assert embedded == 4 and stub.texts == embedded  # three texts, one edit: each embedded once
