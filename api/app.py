@@ -11,11 +11,17 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from agentmem.api.context import request_context, request_id_middleware
+from agentmem.api.context import request_context, request_id_middleware, request_principal
 from agentmem.api.controllers.admin import AdminController
+from agentmem.api.controllers.api_keys import ApiKeyController
+from agentmem.api.controllers.audit import AuditController
+from agentmem.api.controllers.auth import AuthController
 from agentmem.api.controllers.health import HealthController
+from agentmem.api.controllers.me import MeController
 from agentmem.api.controllers.memories import MemoryController
 from agentmem.api.controllers.memory_search import MemorySearchController
+from agentmem.api.controllers.organizations import OrganizationController
+from agentmem.api.controllers.users import UserController
 from agentmem.api.errors import EXCEPTION_HANDLERS
 from agentmem.api.guards import require_permission
 from agentmem.api.services import Services, services_from_state
@@ -43,10 +49,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 await running.stop()
 
     return Litestar(
-        route_handlers=[HealthController, MemoryController, MemorySearchController, AdminController],
+        route_handlers=[
+            HealthController,
+            MemoryController,
+            MemorySearchController,
+            AdminController,
+            AuthController,
+            MeController,
+            OrganizationController,
+            UserController,
+            ApiKeyController,
+            AuditController,
+        ],
         dependencies={
             "services": Provide(services_from_state, sync_to_thread=False),
             "context": Provide(request_context, sync_to_thread=False),
+            "principal": Provide(request_principal, sync_to_thread=False),
         },
         middleware=[request_id_middleware],
         guards=[require_permission],

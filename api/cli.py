@@ -44,9 +44,11 @@ def serve(settings: Settings, with_worker: bool = True) -> int:
     try:
         with embedded_stack(settings) as running:
             os.environ.update(running.as_env())
+            from agentmem.infrastructure.bootstrap import bootstrap
             from agentmem.infrastructure.schema import prepare_database
 
             prepare_database(running)
+            bootstrap(running)
             if with_worker:
                 worker = subprocess.Popen([sys.executable, "-m", "agentmem.api.cli", "worker"], env=os.environ.copy())
             log.info("AgentMem listening on http://%s:%s (data in %s)", running.host, running.port, running.data_dir)
@@ -134,6 +136,34 @@ def _database(settings: Settings) -> Iterator[Settings]:
     yield settings.with_overrides(database_url=str(server.get_uri()))
 
 
+def create_key(settings: Settings, organization: str, role: str, name: str) -> int:
+    """Issues an API key for an organization (by name or id) and prints it once."""
+    from uuid import UUID
+
+    from agentmem.domain.base import Context
+    from agentmem.infrastructure.bootstrap import identity_application
+    from agentmem.infrastructure.schema import prepare_database
+
+    with _database(settings) as running:
+        prepare_database(running)
+        app = identity_application(running)
+        try:
+            try:
+                found = app.get_organization(UUID(organization))
+            except ValueError:
+                found = app.find_organization(organization)
+            if found is None:
+                print(f"agentmem: no organization {organization!r}", file=sys.stderr)
+                return 1
+            context = Context(tenant_id=found.tenant_id, actor_id="system:cli", request_id="cli")
+            issued = app.create_key(name, role, context)
+        finally:
+            app.close()
+    print(issued.secret)
+    print(f"{role} key {issued.key.id} for organization {found.name!r} ({found.id}); shown only once", file=sys.stderr)
+    return 0
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="agentmem", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +181,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     rebuild_parser.add_argument("read_model", help="which read model (memories)")
     rebuild_parser.add_argument("--embedder", help="embedder spec for the new copy, e.g. openai:<model>:<dim>")
     rebuild_parser.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
+    keys_create = keys.add_parser("create", help="issue an API key and print it once")
+    keys_create.add_argument("--org", required=True, help="organization name or id")
+    keys_create.add_argument("--role", required=True, choices=("owner", "member", "viewer", "superadmin"))
+    keys_create.add_argument("--name", default="cli", help="a name to recognise the key by")
+    keys_create.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
     bench = commands.add_parser("bench", help="run the benchmark suite (starts its own server unless --url)")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under 3 minutes)")
     bench.add_argument("--only", help="comma-separated sections: write,projection,search,reads,locomo,footprint,peers")
@@ -163,7 +199,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per command
     args = parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -182,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return bench_main(args.only, args.quick, args.locomo, args.out, args.url, args.api_key)
     if args.command == "worker":
         return run_worker(settings)
+    if args.command == "keys":
+        return create_key(settings.with_overrides(data_dir=args.data_dir), args.org, args.role, args.name)
     if args.command == "projections":
         return rebuild(settings.with_overrides(data_dir=args.data_dir), args.read_model, args.embedder)
     return 2  # pragma: no cover - argparse rejects unknown commands

@@ -8,32 +8,33 @@ from dataclasses import dataclass
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from agentmem.api.permissions import ROLE_PERMISSIONS
 from agentmem.domain.base import Context
 
 REQUEST_ID_HEADER = "x-request-id"
 POSITION_HEADER = "AgentMem-Position"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-DEFAULT_TENANT = "default"
-DEFAULT_ACTOR = "anonymous"
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: their tenant, their id (user or API key), their role and what it permits."""
+    """Who is calling: their tenant, their id (`key:<id>` or `user:<id>`), their role and what it permits."""
 
     tenant_id: str
     actor_id: str
     role: str
     permissions: frozenset[str]
     kind: str = "api_key"
-
-
-DEFAULT_PRINCIPAL = Principal(
-    DEFAULT_TENANT, DEFAULT_ACTOR, "superadmin", ROLE_PERMISSIONS["superadmin"], kind="default"
-)
+    superadmin: bool = False
+    organization_name: str = ""
+    key_id: str | None = None
+    user_id: str | None = None
+    token_id: str | None = None
+    token_expires_at: int | None = None
+    requests_per_minute: int = 0
+    max_memories: int = 0
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -47,7 +48,6 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        state.setdefault("principal", DEFAULT_PRINCIPAL)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -59,12 +59,19 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def request_principal(request: Request) -> Principal:
+    """The authenticated caller (set by the permission guard before any handler runs)."""
+    principal: Principal | None = request.scope.get("state", {}).get("principal")
+    if principal is None:
+        raise NotAuthorizedException("credentials required: Authorization: Bearer <API key or token>")
+    return principal
+
+
 def request_context(request: Request) -> Context:
     """The tenant, actor and request id that every event of this request carries."""
-    state = request.scope.get("state", {})
-    principal: Principal = state["principal"]
+    principal = request_principal(request)
     return Context(
         tenant_id=principal.tenant_id,
         actor_id=principal.actor_id,
-        request_id=state.get("request_id") or uuid.uuid4().hex,
+        request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
     )

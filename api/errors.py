@@ -14,9 +14,15 @@ from agentmem.api.controllers.memory_search import InvalidFilterError
 from agentmem.api.positions import ProjectionBehindError
 from agentmem.api.schemas.common import ErrorItem, ErrorOut
 from agentmem.application.base import IdempotencyKeyReusedError, NotFoundError, VersionConflictError
+from agentmem.application.identity import AuthenticationError, OrganizationSuspendedError, WeakPasswordError
 from agentmem.application.memories import BatchTooLargeError
+from agentmem.domain.api_key import ApiKeyRevokedError, InvalidApiKeyError
 from agentmem.domain.memory import InvalidMemoryError, MemoryDeletedError, MemoryNotDeletedError
+from agentmem.domain.name_claim import NameTakenError
+from agentmem.domain.organization import InvalidOrganizationError, OrganizationDeletedError
+from agentmem.domain.user import InvalidUserError, UserDeletedError
 from agentmem.infrastructure.postgres_search import CursorError
+from agentmem.infrastructure.quotas import QuotaExceededError
 
 log = logging.getLogger("agentmem.api")
 
@@ -102,7 +108,42 @@ def invalid_filter(_: Request[Any, Any, Any], exc: InvalidFilterError) -> Respon
     return error_response(422, f"invalid input: {exc.field}", [ErrorItem(message=str(exc), field=exc.field)])
 
 
+def invalid_identity(
+    _: Request[Any, Any, Any], exc: InvalidOrganizationError | InvalidUserError | InvalidApiKeyError
+) -> Response[ErrorOut]:
+    return error_response(422, f"invalid input: {exc.field}", [ErrorItem(message=str(exc), field=exc.field)])
+
+
+def weak_password(_: Request[Any, Any, Any], exc: WeakPasswordError) -> Response[ErrorOut]:
+    return error_response(422, "invalid input: password", [ErrorItem(message=str(exc), field="password")])
+
+
+def unauthenticated(_: Request[Any, Any, Any], exc: AuthenticationError) -> Response[ErrorOut]:
+    return error_response(401, str(exc), headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
+    return error_response(403, str(exc))
+
+
+def quota_exceeded(_: Request[Any, Any, Any], exc: QuotaExceededError) -> Response[ErrorOut]:
+    """429; `Retry-After` when waiting helps (a rate limit), none for a full storage quota."""
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return error_response(429, str(exc), headers=headers)
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    QuotaExceededError: quota_exceeded,
+    AuthenticationError: unauthenticated,
+    OrganizationSuspendedError: forbidden,
+    WeakPasswordError: weak_password,
+    InvalidOrganizationError: invalid_identity,
+    InvalidUserError: invalid_identity,
+    InvalidApiKeyError: invalid_identity,
+    NameTakenError: state_conflict,
+    OrganizationDeletedError: state_conflict,
+    UserDeletedError: state_conflict,
+    ApiKeyRevokedError: state_conflict,
     ProjectionBehindError: projection_behind,
     CursorError: bad_cursor,
     InvalidFilterError: invalid_filter,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from agentmem.api.permissions import PERMISSIONS
+from agentmem.api.security import authenticate
 
 
 def permission_of(handler: BaseRouteHandler) -> str | None:
@@ -21,15 +22,17 @@ def is_schema_route(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     return config is not None and bool(config.path) and connection.url.path.startswith(str(config.path))
 
 
-def require_permission(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Refuses a request whose principal lacks the route's permission (401 without credentials, else 403)."""
+async def require_permission(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Authenticates, counts the request against the organization's rate limit, then checks the permission.
+
+    401 without valid credentials, 429 over the rate limit, 403 when the role lacks the permission.
+    """
     if handler.opt.get("public") or is_schema_route(connection):
         return
     permission = permission_of(handler)
     if permission not in PERMISSIONS:
         raise PermissionDeniedException(f"route {connection.url.path} declares no known permission")
-    principal = connection.scope.get("state", {}).get("principal")
-    if principal is None:
-        raise NotAuthorizedException("credentials required: Authorization: Bearer <API key or token>")
+    principal = await authenticate(connection)
+    await connection.app.state.services.auth.rates.hit(principal.tenant_id, principal.requests_per_minute)
     if permission not in principal.permissions:
         raise PermissionDeniedException(f"your role ({principal.role}) does not grant {permission}")

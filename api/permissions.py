@@ -19,17 +19,21 @@ PERMISSIONS: Final = (
     "tools:read",
     "tools:write",
     "tools:execute",
+    "me:read",
     "users:read",
     "users:manage",
     "keys:manage",
     "audit:read",
     "org:read",
     "org:manage",
-    "projections:admin",
     "orgs:create",
+    "orgs:manage",
+    "projections:admin",
 )
+PLATFORM_PERMISSIONS: Final = frozenset({"orgs:create", "orgs:manage", "projections:admin"})
+"""Granted by the platform `superadmin` role only: they reach beyond one organization."""
 
-_READ = frozenset(p for p in PERMISSIONS if p.endswith(":read") and p not in ("audit:read", "users:read"))
+_READ = frozenset(p for p in PERMISSIONS if p.endswith(":read") and p not in ("audit:read", "users:read")) | {"me:read"}
 _MEMBER = _READ | {
     "memories:write",
     "memories:delete",
@@ -51,3 +55,24 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "superadmin": frozenset(PERMISSIONS),
 }
 ORG_ROLES: Final = ("owner", "member", "viewer")
+
+
+def permissions_of(role: str, superadmin: bool = False) -> frozenset[str]:
+    """What a role grants; a superadmin user gets the platform permissions on top of their role."""
+    granted = ROLE_PERMISSIONS.get(role, frozenset())
+    return granted | ROLE_PERMISSIONS["superadmin"] if superadmin else granted
+
+
+def may_grant(granted: frozenset[str], role: str) -> bool:
+    """Whether someone holding `granted` may hand out `role` (never more than they have)."""
+    return role in ROLE_PERMISSIONS and ROLE_PERMISSIONS[role] <= granted
+
+
+def matrix_markdown() -> str:
+    """The role x permission table, as printed in the README."""
+    roles = list(ROLE_PERMISSIONS)
+    lines = ["| permission | " + " | ".join(roles) + " |", "| --- |" + " :-: |" * len(roles)]
+    for permission in PERMISSIONS:
+        marks = ["✓" if permission in ROLE_PERMISSIONS[r] else "" for r in roles]
+        lines.append(f"| `{permission}` | " + " | ".join(marks) + " |")
+    return "\n".join(lines)

@@ -13,12 +13,15 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from agentmem.api.positions import PositionWaiter
+from agentmem.api.security import AuthServices
+from agentmem.application.identity import IdentityApplication
 from agentmem.application.memories import MemoryApplication
 from agentmem.infrastructure.database import async_pool
 from agentmem.infrastructure.embedders import QueryCache, embedder_for
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
 from agentmem.infrastructure.postgres_search import PostgresMemorySearch
 from agentmem.infrastructure.postgres_tracking import ReadModel
+from agentmem.infrastructure.secrets import server_secret
 from agentmem.infrastructure.settings import Settings
 
 READ_MODEL_TTL = 2.0
@@ -44,6 +47,8 @@ class Services:
     memories: MemoryApplication
     positions: PostgresEventPositions
     redis: Redis
+    identity: IdentityApplication
+    auth: AuthServices
     pool: AsyncConnectionPool | None = None
     waiter: PositionWaiter | None = None
     _active: dict[str, ActiveSearch] = field(default_factory=dict, repr=False)
@@ -56,11 +61,15 @@ class Services:
         factory = make_factory(settings.database_url, settings.db_pool_size)
         positions = PostgresEventPositions(factory)
         env = event_store_env(settings.database_url, settings.db_pool_size)
+        redis = Redis.from_url(settings.redis_url)
+        secret = server_secret(settings)
         return cls(
             settings=settings,
             memories=MemoryApplication(env, factory=factory, positions=positions),
             positions=positions,
-            redis=Redis.from_url(settings.redis_url),
+            redis=redis,
+            identity=IdentityApplication(env, secret=secret, factory=factory, positions=positions),
+            auth=AuthServices.build(settings, redis, secret),
         )
 
     async def start(self) -> None:
@@ -69,6 +78,7 @@ class Services:
         self.pool = await async_pool(self.settings.database_url, self.settings.db_pool_size, "api-reads")
         self.waiter = PositionWaiter(self.pool, self.settings.database_url)
         self.waiter.start()
+        self.auth.start(self.pool)
 
     async def stop(self) -> None:
         if self.waiter is not None:
@@ -82,6 +92,7 @@ class Services:
         await self.stop()
         await self.redis.aclose()
         self.memories.close()
+        self.identity.close()
 
     async def active(self, name: str = "memories", refresh: bool = False) -> ActiveSearch:
         """The searchable read model now served (re-read every few seconds, or at once after a switch)."""

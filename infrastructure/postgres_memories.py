@@ -19,6 +19,7 @@ from psycopg.sql import SQL, Composable, Composed, Identifier, Literal, Placehol
 from psycopg_pool import ConnectionPool
 
 from agentmem.infrastructure.postgres_tracking import move_tracking
+from agentmem.infrastructure.rls import rls_ddl
 from agentmem.projections.base import Tracking
 from agentmem.projections.embedding import Vectors
 from agentmem.projections.memories import NewRow, RowChange
@@ -81,6 +82,8 @@ def table_ddl(table: str, dimension: int) -> list[Composed]:
     ]
     for target, suffix, columns in indexes:
         ddl.append(SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} " + columns).format(i=_index(table, suffix), t=n[target]))
+    for name in (table, f"{table}_lex", f"{table}_lexemes", f"{table}_scopes"):
+        ddl.extend(rls_ddl(name))  # API reads see one tenant's rows only (see rls.py)
     return ddl
 
 

@@ -28,6 +28,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from agentmem.infrastructure.postgres_filters import Params, compile_filter, compile_scope
 from agentmem.infrastructure.postgres_memories import names
+from agentmem.infrastructure.rls import enter_tenant, tenant_transaction
 from agentmem.projections.queries import Hit, ListOrder, MemoryRow, Page, Scope, SearchMode
 
 ALPHA = 0.6
@@ -93,6 +94,7 @@ class PostgresMemorySearch:
     ) -> list[Hit]:
         stat_scope = f"u:{scope.user_id}" if scope.user_id is not None else "t"
         async with self.pool.connection() as conn, conn.transaction():
+            await enter_tenant(conn, scope.tenant_id)  # row-level security: this tenant's rows only
             cursor = conn.cursor(row_factory=dict_row)
             await cursor.execute(
                 SQL(
@@ -283,7 +285,7 @@ class PostgresMemorySearch:
             "SELECT {columns} FROM {t} m WHERE {conditions} ORDER BY " + f"{column} {direction}, "
             f"id {direction} LIMIT {{limit}}"
         ).format(columns=self.columns, t=self.n["t"], conditions=SQL(" AND ").join(conditions), limit=p.add(limit + 1))
-        async with self.pool.connection() as conn:
+        async with self.pool.connection() as conn, tenant_transaction(conn, scope.tenant_id):
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(statement, p)
             records = await cur.fetchall()

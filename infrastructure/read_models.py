@@ -22,6 +22,8 @@ from psycopg_pool import ConnectionPool
 
 from agentmem.infrastructure.embedders import LOCAL_SPEC, embedder_for
 from agentmem.infrastructure.embedding_cache import CachedEmbedder
+from agentmem.infrastructure.postgres_audit import PostgresAuditView, prepare_audit
+from agentmem.infrastructure.postgres_directory import PostgresDirectoryView, prepare_directory
 from agentmem.infrastructure.postgres_memories import PostgresMemoryView, create_table, drop_ddl, hnsw_ddl
 from agentmem.infrastructure.postgres_tracking import (
     SCHEMA,
@@ -30,9 +32,12 @@ from agentmem.infrastructure.postgres_tracking import (
     ensure_tracking,
     switch_read_model,
 )
+from agentmem.infrastructure.rls import ensure_reader_role
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import EventLog, Progress, ProjectionRunner
+from agentmem.projections.audit import AUDIT, AuditProjection
 from agentmem.projections.base import Projection
+from agentmem.projections.directory import DIRECTORY, DirectoryProjection
 from agentmem.projections.embedding import Embedder
 from agentmem.projections.memories import MemoriesProjection, MemoryView
 
@@ -54,7 +59,10 @@ class PlainReadModel:
     projection: Callable[[ConnectionPool, Settings], Projection]
 
 
-PLAIN: list[PlainReadModel] = []
+PLAIN: list[PlainReadModel] = [
+    PlainReadModel(AUDIT, prepare_audit, lambda pool, _: AuditProjection(PostgresAuditView(pool))),
+    PlainReadModel(DIRECTORY, prepare_directory, lambda pool, _: DirectoryProjection(PostgresDirectoryView(pool))),
+]
 """Plain read models (audit trail, lists); their tracking name is their name."""
 
 
@@ -71,6 +79,7 @@ def dimension_of(spec: str) -> int:
 def prepare_read_models(conn: psycopg.Connection, settings: Settings) -> None:
     """Creates the shared tables, every plain read model, and on first start each searchable one."""
     conn.execute(SCHEMA)
+    ensure_reader_role(conn)
     for plain in PLAIN:
         plain.prepare(conn)
         ensure_tracking(conn, plain.name)

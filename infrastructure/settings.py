@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -37,6 +38,34 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 
 
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
+MIN_SECRET_CHARS = 32
+
+
+def _secret(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name) or None
+    if value is not None and len(value) < MIN_SECRET_CHARS:
+        raise SettingsError(f"{name} must be at least {MIN_SECRET_CHARS} characters")
+    return value
+
+
+def _auth_settings(env: Mapping[str, str], defaults: Settings) -> dict[str, Any]:
+    """Secrets, tokens, rate limits, quotas and the bootstrap owner."""
+    algorithm = (env.get("AGENTMEM_JWT_ALGORITHM") or defaults.jwt_algorithm).upper()
+    if algorithm not in JWT_ALGORITHMS:
+        raise SettingsError(f"AGENTMEM_JWT_ALGORITHM must be one of {', '.join(JWT_ALGORITHMS)}, got {algorithm!r}")
+    return {
+        "secret_key": _secret(env, "AGENTMEM_SECRET_KEY"),
+        "token_ttl": _int(env, "AGENTMEM_TOKEN_TTL", defaults.token_ttl, minimum=60),
+        "jwt_algorithm": algorithm,
+        "rate_limit_per_minute": _int(env, "AGENTMEM_RATE_LIMIT_PER_MINUTE", defaults.rate_limit_per_minute, 1),
+        "max_memories_per_org": _int(env, "AGENTMEM_MAX_MEMORIES_PER_ORG", defaults.max_memories_per_org, 1),
+        "bootstrap_api_key": _secret(env, "AGENTMEM_BOOTSTRAP_API_KEY"),
+        "bootstrap_email": env.get("AGENTMEM_BOOTSTRAP_EMAIL") or defaults.bootstrap_email,
+        "bootstrap_password": env.get("AGENTMEM_BOOTSTRAP_PASSWORD") or None,
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting AgentMem reads, with its default (see the README's configuration table)."""
@@ -58,6 +87,14 @@ class Settings:
     embedding_send_dimensions: bool = True
     text_search_config: str = "english"
     exact_search_limit: int = 10_000
+    secret_key: str | None = None
+    token_ttl: int = 24 * 3600
+    jwt_algorithm: str = "HS256"
+    rate_limit_per_minute: int = 1200
+    max_memories_per_org: int = 1_000_000
+    bootstrap_api_key: str | None = None
+    bootstrap_email: str = "admin@agentmem.local"
+    bootstrap_password: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +119,7 @@ class Settings:
             not in ("0", "false", "no"),
             text_search_config=env.get("AGENTMEM_TEXT_SEARCH_CONFIG") or defaults.text_search_config,
             exact_search_limit=_int(env, "AGENTMEM_EXACT_SEARCH_LIMIT", defaults.exact_search_limit),
+            **_auth_settings(env, defaults),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -103,7 +141,19 @@ class Settings:
             "AGENTMEM_EMBEDDING_SEND_DIMENSIONS": str(self.embedding_send_dimensions).lower(),
             "AGENTMEM_TEXT_SEARCH_CONFIG": self.text_search_config,
             "AGENTMEM_EXACT_SEARCH_LIMIT": str(self.exact_search_limit),
+            "AGENTMEM_TOKEN_TTL": str(self.token_ttl),
+            "AGENTMEM_JWT_ALGORITHM": self.jwt_algorithm,
+            "AGENTMEM_RATE_LIMIT_PER_MINUTE": str(self.rate_limit_per_minute),
+            "AGENTMEM_MAX_MEMORIES_PER_ORG": str(self.max_memories_per_org),
+            "AGENTMEM_BOOTSTRAP_EMAIL": self.bootstrap_email,
         }
+        for name, value in (
+            ("AGENTMEM_SECRET_KEY", self.secret_key),
+            ("AGENTMEM_BOOTSTRAP_API_KEY", self.bootstrap_api_key),
+            ("AGENTMEM_BOOTSTRAP_PASSWORD", self.bootstrap_password),
+        ):
+            if value:
+                env[name] = value
         if self.embedding_base_url:
             env["AGENTMEM_EMBEDDING_BASE_URL"] = self.embedding_base_url
         if self.embedding_api_key:

@@ -19,19 +19,25 @@ from psycopg.conninfo import make_conninfo
 from agentmem.api.app import create_app
 from agentmem.api.services import Services
 from agentmem.domain.base import Context
+from agentmem.infrastructure.bootstrap import bootstrap
 from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.embedded import EmbeddedServices
 from agentmem.infrastructure.read_models import active_runners
 from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import EventLog, Worker
+from tests.clients import BOOTSTRAP_KEY, SECRET_KEY, ApiClient, Org, create_org
 
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings pointing at a real, empty database and a real Redis-compatible server."""
     base = Settings.from_env().with_overrides(
-        data_dir=Path(tmp_path_factory.mktemp("agentmem-data")), log_level="warning"
+        data_dir=Path(tmp_path_factory.mktemp("agentmem-data")),
+        log_level="warning",
+        secret_key=SECRET_KEY,
+        bootstrap_api_key=BOOTSTRAP_KEY,
+        rate_limit_per_minute=1_000_000,
     )
     embedded = EmbeddedServices(base)
     running = embedded.start()
@@ -42,6 +48,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         conn.execute(f'CREATE DATABASE "{name}"')
     running = running.with_overrides(database_url=make_conninfo(server_url, dbname=name))
     prepare_database(running)
+    bootstrap(running)
     try:
         yield running
     finally:
@@ -58,10 +65,28 @@ def services(settings: Settings) -> Iterator[Services]:
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings, services: Services) -> Iterator[TestClient]:
-    """An HTTP client for the real app on the real database."""
+def http(settings: Settings, services: Services) -> Iterator[TestClient]:
+    """An HTTP client for the real app on the real database, without credentials."""
     with TestClient(create_app(settings, services)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def admin(http: TestClient) -> ApiClient:
+    """The bootstrap owner of the `default` organization, a platform superadmin."""
+    return ApiClient(http, BOOTSTRAP_KEY)
+
+
+@pytest.fixture(scope="module")
+def org(admin: ApiClient) -> Org:
+    """A fresh organization for each test module (tests of one module share it)."""
+    return create_org(admin)
+
+
+@pytest.fixture(scope="module")
+def client(org: Org) -> ApiClient:
+    """An HTTP client holding the owner key of the module's own organization."""
+    return org.owner
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -13,7 +14,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET
 
-from agentmem.api.context import POSITION_HEADER
+from agentmem.api.context import POSITION_HEADER, Principal
 from agentmem.api.controllers.memory_search import make_scope, memory_row_out, wait_for
 from agentmem.api.schemas.common import HistoryChange, HistoryEntryOut, WriteOut
 from agentmem.api.schemas.memories import (
@@ -27,6 +28,7 @@ from agentmem.api.schemas.memories import (
     MemoryType,
     MemoryWriteOut,
 )
+from agentmem.api.security import memory_quota
 from agentmem.api.services import Services
 from agentmem.application.memories import NewMemory
 from agentmem.domain.base import Context
@@ -116,20 +118,33 @@ class MemoryController(Controller):
     path = "/v1/memories"
     tags = ["memories"]
 
-    @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, opt={"permission": "memories:write"})
-    def add(
-        self, data: MemoryCreate, context: Context, services: Services, idempotency_key: IdempotencyKey = None
+    @post("/", status_code=HTTP_201_CREATED, opt={"permission": "memories:write"})
+    async def add(
+        self,
+        data: MemoryCreate,
+        context: Context,
+        principal: Principal,
+        services: Services,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[MemoryWriteOut]:
-        """Adds a memory."""
-        saved = services.memories.add(new_memory(data), context, idempotency_key)
+        """Adds a memory (429 when the organization's memory quota is full)."""
+        async with memory_quota(services, principal, 1):
+            saved = await asyncio.to_thread(services.memories.add, new_memory(data), context, idempotency_key)
         return written(saved.memory, saved.position, HTTP_201_CREATED)
 
-    @post("/batch", status_code=HTTP_201_CREATED, sync_to_thread=True, opt={"permission": "memories:write"})
-    def add_batch(
-        self, data: MemoryBatchCreate, context: Context, services: Services, idempotency_key: IdempotencyKey = None
+    @post("/batch", status_code=HTTP_201_CREATED, opt={"permission": "memories:write"})
+    async def add_batch(
+        self,
+        data: MemoryBatchCreate,
+        context: Context,
+        principal: Principal,
+        services: Services,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[MemoryBatchOut]:
         """Adds up to 1,000 memories in one transaction: all or none."""
-        results = services.memories.add_batch([new_memory(m) for m in data.memories], context, idempotency_key)
+        items = [new_memory(m) for m in data.memories]
+        async with memory_quota(services, principal, len(items)):
+            results = await asyncio.to_thread(services.memories.add_batch, items, context, idempotency_key)
         position = max(r.position for r in results)
         body = MemoryBatchOut(
             memories=[WriteOut(id=str(r.id), version=r.version, position=r.position) for r in results],
@@ -166,22 +181,22 @@ class MemoryController(Controller):
         saved = services.memories.update(memory_id, changes, context, expected_version(if_match))
         return written(saved.memory, saved.position)
 
-    @delete(
-        "/{memory_id:uuid}", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True, opt={"permission": "memories:delete"}
-    )
-    def delete_memory(
+    @delete("/{memory_id:uuid}", status_code=HTTP_204_NO_CONTENT, opt={"permission": "memories:delete"})
+    async def delete_memory(
         self, memory_id: UUID, context: Context, services: Services, if_match: IfMatch = None
     ) -> Response[None]:
         """Soft-deletes a memory: it leaves reads and search; its history stays."""
-        saved = services.memories.delete(memory_id, context, expected_version(if_match))
+        saved = await asyncio.to_thread(services.memories.delete, memory_id, context, expected_version(if_match))
+        await services.auth.memory_quota.release(context.tenant_id, 1)
         return Response(None, status_code=HTTP_204_NO_CONTENT, headers={POSITION_HEADER: str(saved.position)})
 
-    @post("/{memory_id:uuid}/restore", status_code=200, sync_to_thread=True, opt={"permission": "memories:delete"})
-    def restore(
-        self, memory_id: UUID, context: Context, services: Services, if_match: IfMatch = None
+    @post("/{memory_id:uuid}/restore", status_code=200, opt={"permission": "memories:delete"})
+    async def restore(
+        self, memory_id: UUID, context: Context, principal: Principal, services: Services, if_match: IfMatch = None
     ) -> Response[MemoryWriteOut]:
-        """Restores a soft-deleted memory."""
-        saved = services.memories.restore(memory_id, context, expected_version(if_match))
+        """Restores a soft-deleted memory (it counts against the memory quota again)."""
+        async with memory_quota(services, principal, 1):
+            saved = await asyncio.to_thread(services.memories.restore, memory_id, context, expected_version(if_match))
         return written(saved.memory, saved.position)
 
     @get("/{memory_id:uuid}/history", sync_to_thread=True, opt={"permission": "memories:read"})

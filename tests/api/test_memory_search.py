@@ -242,10 +242,11 @@ def test_a_position_the_projection_never_reaches_is_503(client: TestClient, work
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
 
 
-def test_admin_projections_shows_position_and_lag(client: TestClient) -> None:
+def test_admin_projections_shows_position_and_lag(client: TestClient, admin: TestClient) -> None:
     position = add_all(client, user(), ["something to project"])
     search(client, query="something", min_position=position)
-    body = client.get("/v1/admin/projections").json()
+    assert client.get("/v1/admin/projections").status_code == 403  # an owner is no platform admin
+    body = admin.get("/v1/admin/projections").json()
     memories = next(p for p in body["projections"] if p["read_model"] == "memories")
     assert memories["position"] >= position and body["head"] >= position
     assert memories["lag_events"] >= 0 and memories["embedder"].startswith("local:")

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from agentmem.infrastructure.bootstrap import bootstrap
 from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
 from tests.stubs.openai_stub import OpenAIStub
@@ -34,6 +35,7 @@ def fresh_database(settings: Settings) -> Iterator[Callable[..., Settings]]:
         created.append(name)
         fresh = settings.with_overrides(database_url=make_conninfo(server, dbname=name), **overrides)
         prepare_database(fresh)
+        bootstrap(fresh)
         return fresh
 
     yield make

@@ -15,6 +15,7 @@ from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.read_models import active_runners, rebuild_searchable
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import EventLog, Progress, Worker
+from tests.clients import BOOTSTRAP_KEY
 from tests.stubs.openai_stub import OpenAIStub
 
 
@@ -47,6 +48,7 @@ def test_rebuild_to_another_dimension_switches_without_downtime(fresh_database: 
             embedder="openai:stub-embed:64", embedding_base_url=stub.base_url, embedding_api_key="k"
         )
         with running_worker(settings), TestClient(create_app(settings, Services.build(settings))) as client:
+            client.headers["Authorization"] = f"Bearer {BOOTSTRAP_KEY}"
             texts = [
                 f"fact {i}: the {w} is stored in drawer {i % 7}"
                 for i, w in enumerate(["hammer", "stapler", "passport", "charger", "umbrella"] * 40)

@@ -1,0 +1,105 @@
+"""/v1/audit: every event of the caller's organization, from the audit-trail projection of the log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.params import Parameter
+from litestar.response import Stream
+
+from agentmem.api.context import Principal
+from agentmem.api.listing import Cursor, MinPosition, wait_for_read_model
+from agentmem.api.schemas.audit import AuditEntryOut, AuditPageOut
+from agentmem.api.services import Services
+from agentmem.infrastructure.postgres_search import CursorError
+from agentmem.projections.audit import AUDIT, AuditEntry, AuditQuery, AuditTrail
+
+NDJSON = "application/x-ndjson"
+EXPORT_PAGE = 1000
+
+
+def entry_out(entry: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        position=entry.position,
+        actor_id=entry.actor_id,
+        action=entry.action,
+        aggregate_type=entry.aggregate_type,
+        aggregate_id=str(entry.aggregate_id),
+        version=entry.version,
+        timestamp=entry.timestamp,
+        request_id=entry.request_id,
+    )
+
+
+def position_of(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit():
+        raise CursorError("invalid cursor")
+    return int(cursor)
+
+
+async def export(trail: AuditTrail, query: AuditQuery) -> AsyncIterator[bytes]:
+    """Every matching entry as one JSON object per line, read page by page."""
+    encoder = msgspec.json.Encoder()
+    while True:
+        page = await trail.page(query)
+        for entry in page.items:
+            yield encoder.encode(entry_out(entry)) + b"\n"
+        if page.next_after is None:
+            return
+        query = replace(query, after=page.next_after)
+
+
+class AuditController(Controller):
+    """Who changed what, when, in which request: the organization's whole event history."""
+
+    path = "/v1/audit"
+    tags = ["audit"]
+
+    @get("/", opt={"permission": "audit:read"})
+    async def audit(
+        self,
+        request: Request,
+        principal: Principal,
+        services: Services,
+        actor_id: Annotated[str | None, Parameter(max_length=200, description="e.g. key:<id> or user:<id>")] = None,
+        aggregate_type: Annotated[str | None, Parameter(max_length=100, description="e.g. Memory, User")] = None,
+        aggregate_id: UUID | None = None,
+        action: Annotated[str | None, Parameter(max_length=200, description="e.g. Memory.Updated")] = None,
+        since: Annotated[datetime | None, Parameter(description="At or after this instant.")] = None,
+        until: Annotated[datetime | None, Parameter(description="Before this instant.")] = None,
+        order: Literal["asc", "desc"] = "asc",
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        cursor: Cursor = None,
+        min_position: MinPosition = None,
+    ) -> Response[AuditPageOut] | Stream:
+        """Lists the organization's events (oldest first by default); `Accept: application/x-ndjson` exports all."""
+        await wait_for_read_model(services, AUDIT, min_position)
+        assert services.auth.audit is not None
+        query = AuditQuery(
+            tenant_id=principal.tenant_id,
+            actor_id=actor_id,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            action=action,
+            since=since,
+            until=until,
+            order=order,
+            after=position_of(cursor),
+            limit=limit,
+        )
+        if NDJSON in request.headers.get("accept", ""):
+            export_query = AuditQuery(
+                **{**{f: getattr(query, f) for f in query.__dataclass_fields__}, "limit": EXPORT_PAGE}
+            )
+            return Stream(export(services.auth.audit, export_query), media_type=NDJSON)
+        page = await services.auth.audit.page(query)
+        next_cursor = str(page.next_after) if page.next_after is not None else None
+        return Response(AuditPageOut([entry_out(e) for e in page.items], next_cursor))

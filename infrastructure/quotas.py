@@ -1,0 +1,92 @@
+"""Per-organization limits in Redis: requests per minute (the `limits` package) and stored memories."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable
+
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import FixedWindowRateLimiter
+from psycopg.sql import SQL, Identifier
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+from agentmem.infrastructure.rls import tenant_transaction
+
+USAGE_PREFIX = "agentmem:usage:memories:"
+USAGE_TTL = 300
+"""Seconds a memory count is trusted before it is recounted from the read model (heals any drift)."""
+
+
+class QuotaExceededError(Exception):
+    """A request rate or a stored-memory quota is exhausted; `retry_after` in seconds when waiting helps."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RequestRateLimiter:
+    """A fixed one-minute window per organization, counted in Redis (shared by every API process)."""
+
+    def __init__(self, redis_url: str, redis: Redis) -> None:
+        storage = RedisStorage(
+            "async+" + redis_url,
+            implementation="redispy",
+            key_prefix="agentmem:rate",
+            connection_pool=redis.connection_pool,  # type: ignore[arg-type]
+        )
+        self._limiter = FixedWindowRateLimiter(storage)
+        self._items: dict[int, RateLimitItem] = {}
+
+    async def hit(self, tenant_id: str, per_minute: int) -> None:
+        """Counts one request; QuotaExceededError (with Retry-After seconds) once the minute's budget is spent."""
+        item = self._items.setdefault(per_minute, RateLimitItemPerMinute(per_minute))
+        if await self._limiter.hit(item, "org", tenant_id):
+            return
+        stats = await self._limiter.get_window_stats(item, "org", tenant_id)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise QuotaExceededError(
+            f"rate limit of {per_minute} requests per minute for this organization exceeded; retry in {retry_after} s",
+            retry_after,
+        )
+
+
+async def live_memories(pool: AsyncConnectionPool, table: str, tenant_id: str) -> int:
+    """Live memories of a tenant in the memories read model (row-level security applies)."""
+    statement = SQL("SELECT coalesce(sum(n_docs), 0) FROM {} WHERE tenant_id = %s AND scope = 't'").format(
+        Identifier(f"{table}_scopes")
+    )
+    async with pool.connection() as conn, tenant_transaction(conn, tenant_id):
+        cursor = await conn.execute(statement, (tenant_id,))
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+class MemoryQuota:
+    """Stored memories per organization: a Redis counter, reserved before each write and recounted every 5 min."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def reserve(self, tenant_id: str, count: int, limit: int, recount: Callable[[], Awaitable[int]]) -> None:
+        """Takes `count` from the quota or raises QuotaExceededError (taking nothing)."""
+        key = USAGE_PREFIX + tenant_id
+        if not await self.redis.exists(key):
+            await self.redis.set(key, await recount(), ex=USAGE_TTL, nx=True)
+        used = int(await self.redis.incrby(key, count))
+        await self.redis.expire(key, USAGE_TTL, nx=True)  # a key recreated by INCRBY still gets recounted
+        if used > limit:
+            await self.redis.decrby(key, count)
+            raise QuotaExceededError(
+                f"memory quota exceeded: this organization may store {limit} memories and has {used - count}; "
+                "delete some or ask an administrator to raise max_memories"
+            )
+
+    async def release(self, tenant_id: str, count: int) -> None:
+        """Gives back `count` (a write failed, or memories were deleted)."""
+        key = USAGE_PREFIX + tenant_id
+        if await self.redis.exists(key):
+            await self.redis.decrby(key, count)
