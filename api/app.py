@@ -13,13 +13,17 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from agentmem.api.context import request_context, request_id_middleware, request_principal
 from agentmem.api.controllers.admin import AdminController
+from agentmem.api.controllers.agent_memory import AgentBlocksController, AgentContextController
+from agentmem.api.controllers.agents import AgentController
 from agentmem.api.controllers.api_keys import ApiKeyController
 from agentmem.api.controllers.audit import AuditController
 from agentmem.api.controllers.auth import AuthController
+from agentmem.api.controllers.blocks import BlockController
 from agentmem.api.controllers.health import HealthController
 from agentmem.api.controllers.me import MeController
 from agentmem.api.controllers.memories import MemoryController
 from agentmem.api.controllers.memory_search import MemorySearchController
+from agentmem.api.controllers.messages import MessageController
 from agentmem.api.controllers.organizations import OrganizationController
 from agentmem.api.controllers.users import UserController
 from agentmem.api.errors import EXCEPTION_HANDLERS
@@ -54,6 +58,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             MemoryController,
             MemorySearchController,
             AdminController,
+            BlockController,
+            AgentController,
+            AgentBlocksController,
+            AgentContextController,
+            MessageController,
             AuthController,
             MeController,
             OrganizationController,

@@ -13,10 +13,21 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from agentmem.api.controllers.memory_search import InvalidFilterError
 from agentmem.api.positions import ProjectionBehindError
 from agentmem.api.schemas.common import ErrorItem, ErrorOut
+from agentmem.application.agents import ContextTemplateError
 from agentmem.application.base import IdempotencyKeyReusedError, NotFoundError, VersionConflictError
+from agentmem.application.conversations import ConversationBusyError, TooManyMessagesError
 from agentmem.application.identity import AuthenticationError, OrganizationSuspendedError, WeakPasswordError
 from agentmem.application.memories import BatchTooLargeError
+from agentmem.domain.agent import AgentDeletedError, AgentNotDeletedError, BlockNotAttachedError, InvalidAgentError
 from agentmem.domain.api_key import ApiKeyRevokedError, InvalidApiKeyError
+from agentmem.domain.block import (
+    BlockDeletedError,
+    BlockLimitExceededError,
+    BlockNotDeletedError,
+    BlockReadOnlyError,
+    InvalidBlockError,
+)
+from agentmem.domain.conversation import InvalidMessageError
 from agentmem.domain.memory import InvalidMemoryError, MemoryDeletedError, MemoryNotDeletedError
 from agentmem.domain.name_claim import NameTakenError
 from agentmem.domain.organization import InvalidOrganizationError, OrganizationDeletedError
@@ -36,7 +47,7 @@ def error_response(
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 
 
 def _problem(problem: dict[str, Any], default: str) -> ErrorItem:
@@ -85,6 +96,22 @@ def state_conflict(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorO
 
 def invalid_memory(_: Request[Any, Any, Any], exc: InvalidMemoryError) -> Response[ErrorOut]:
     return error_response(422, f"invalid input: {exc.field}", [ErrorItem(message=str(exc), field=exc.field)])
+
+
+def invalid_field(
+    _: Request[Any, Any, Any], exc: InvalidBlockError | InvalidAgentError | InvalidMessageError
+) -> Response[ErrorOut]:
+    return error_response(422, f"invalid input: {exc.field}", [ErrorItem(message=str(exc), field=exc.field)])
+
+
+def over_limit(_: Request[Any, Any, Any], exc: BlockLimitExceededError) -> Response[ErrorOut]:
+    """422 naming the block's limit and the size the change would have made."""
+    item = ErrorItem(message=str(exc), field=exc.field)
+    return error_response(422, str(exc), [item], limit=exc.limit, size=exc.size)
+
+
+def not_attached(_: Request[Any, Any, Any], exc: BlockNotAttachedError) -> Response[ErrorOut]:
+    return error_response(404, str(exc))
 
 
 def unprocessable(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
@@ -154,6 +181,19 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     MemoryDeletedError: state_conflict,
     MemoryNotDeletedError: state_conflict,
     InvalidMemoryError: invalid_memory,
+    InvalidBlockError: invalid_field,
+    InvalidAgentError: invalid_field,
+    InvalidMessageError: invalid_field,
+    BlockLimitExceededError: over_limit,
+    BlockReadOnlyError: state_conflict,
+    BlockDeletedError: state_conflict,
+    BlockNotDeletedError: state_conflict,
+    AgentDeletedError: state_conflict,
+    AgentNotDeletedError: state_conflict,
+    BlockNotAttachedError: not_attached,
+    ConversationBusyError: state_conflict,
+    ContextTemplateError: unprocessable,
+    TooManyMessagesError: unprocessable,
     IdempotencyKeyReusedError: unprocessable,
     BatchTooLargeError: unprocessable,
     Exception: internal_error,

@@ -14,6 +14,9 @@ from redis.asyncio import Redis
 
 from agentmem.api.positions import PositionWaiter
 from agentmem.api.security import AuthServices
+from agentmem.application.agents import AgentApplication
+from agentmem.application.blocks import BlockApplication
+from agentmem.application.conversations import ConversationApplication
 from agentmem.application.identity import IdentityApplication
 from agentmem.application.memories import MemoryApplication
 from agentmem.infrastructure.database import async_pool
@@ -49,6 +52,9 @@ class Services:
     redis: Redis
     identity: IdentityApplication
     auth: AuthServices
+    blocks: BlockApplication
+    agents: AgentApplication
+    conversations: ConversationApplication
     pool: AsyncConnectionPool | None = None
     waiter: PositionWaiter | None = None
     _active: dict[str, ActiveSearch] = field(default_factory=dict, repr=False)
@@ -70,6 +76,9 @@ class Services:
             redis=redis,
             identity=IdentityApplication(env, secret=secret, factory=factory, positions=positions),
             auth=AuthServices.build(settings, redis, secret),
+            blocks=BlockApplication(env, factory=factory, positions=positions),
+            agents=AgentApplication(env, factory=factory, positions=positions),
+            conversations=ConversationApplication(env, factory=factory, positions=positions),
         )
 
     async def start(self) -> None:

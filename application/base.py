@@ -11,15 +11,16 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import InfrastructureFactory, Recording
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Recording
 from eventsourcing.utils import Environment, EnvType
 
-from agentmem.domain.base import TenantAggregate, changed_fields
+from agentmem.domain.base import Context, TenantAggregate, changed_fields
 
 LOG_NAME = "agentmem"
 """Every bounded context appends to one event log, so one position orders all events."""
 
 TAggregate = TypeVar("TAggregate", bound=TenantAggregate)
+WRITE_RETRIES = 5
 
 
 class ApplicationError(Exception):
@@ -73,6 +74,8 @@ class AgentMemApplication(Application[UUID]):
     """Base of every bounded context: shares the log, the connection pool and the env given to it."""
 
     name = LOG_NAME
+    aggregate_cache_size: int | None = None
+    """When set, loads come from an LRU cache of this many aggregates, fast-forwarded from the log on each read."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -87,7 +90,10 @@ class AgentMemApplication(Application[UUID]):
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the explicit env: settings are read in one place, never from os.environ here."""
-        return Environment(name, dict(env or {}))
+        values = dict(env or {})
+        if self.aggregate_cache_size:
+            values.setdefault(self.AGGREGATE_CACHE_MAXSIZE, str(self.aggregate_cache_size))
+        return Environment(name, values)
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
         return self._shared_factory or super().construct_factory(env)
@@ -134,6 +140,43 @@ class AgentMemApplication(Application[UUID]):
         if version is not None and aggregate.version != version:
             return None
         return aggregate
+
+    def change(
+        self,
+        cls: type[TAggregate],
+        aggregate_id: UUID,
+        context: Context,
+        expected_version: int | None,
+        change: Callable[[TAggregate], bool],
+        not_found: Callable[[], NotFoundError],
+    ) -> tuple[TAggregate, int]:
+        """Loads, checks the expected version, changes and records (retrying a lost race); returns it and a position.
+
+        `change` returns False when nothing changed: then nothing is recorded and the position is the current one.
+        """
+        aggregate: TAggregate | None = None
+        noun = cls.__name__.lower()
+        for _ in range(WRITE_RETRIES):
+            aggregate = self.load(cls, aggregate_id, context.tenant_id)
+            if aggregate is None:
+                raise not_found()
+            if expected_version is not None and aggregate.version != expected_version:
+                raise VersionConflictError(
+                    f"{noun} {aggregate_id} is at version {aggregate.version}, not {expected_version}",
+                    current_version=aggregate.version,
+                )
+            if not change(aggregate):
+                return aggregate, self.position_of(aggregate.id, aggregate.version)
+            try:
+                return aggregate, self.record(aggregate)
+            except IntegrityError:
+                if expected_version is not None:
+                    current = self.load(cls, aggregate_id, context.tenant_id)
+                    version = current.version if current is not None else expected_version
+                    message = f"{noun} {aggregate_id} changed concurrently; it is at version {version}"
+                    raise VersionConflictError(message, current_version=version) from None
+        version = aggregate.version if aggregate is not None else 0
+        raise VersionConflictError(f"{noun} {aggregate_id} keeps changing; try again", current_version=version)
 
     def _events_of(self, aggregate_id: UUID) -> Iterable[TenantAggregate.Event]:
         return cast("Iterable[TenantAggregate.Event]", self.events.get(aggregate_id))

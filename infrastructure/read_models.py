@@ -22,7 +22,9 @@ from psycopg_pool import ConnectionPool
 
 from agentmem.infrastructure.embedders import LOCAL_SPEC, embedder_for
 from agentmem.infrastructure.embedding_cache import CachedEmbedder
+from agentmem.infrastructure.postgres_agents import agents_projection, prepare_agents
 from agentmem.infrastructure.postgres_audit import PostgresAuditView, prepare_audit
+from agentmem.infrastructure.postgres_blocks import blocks_projection, prepare_blocks
 from agentmem.infrastructure.postgres_directory import PostgresDirectoryView, prepare_directory
 from agentmem.infrastructure.postgres_memories import PostgresMemoryView, create_table, drop_ddl, hnsw_ddl
 from agentmem.infrastructure.postgres_tracking import (
@@ -40,12 +42,14 @@ from agentmem.projections.base import Projection
 from agentmem.projections.directory import DIRECTORY, DirectoryProjection
 from agentmem.projections.embedding import Embedder
 from agentmem.projections.memories import MemoriesProjection, MemoryView
+from agentmem.projections.messages import MessagesProjection
 
 log = logging.getLogger("agentmem.read_models")
 
 SearchableFactory = Callable[[str, MemoryView, Embedder], Projection]
 SEARCHABLE: dict[str, SearchableFactory] = {
     "memories": MemoriesProjection,
+    "messages": MessagesProjection,
 }
 """Memory-shaped read models with vectors and full text, by name: each projection fills `<name>_g<N>` tables."""
 
@@ -60,6 +64,8 @@ class PlainReadModel:
 
 
 PLAIN: list[PlainReadModel] = [
+    PlainReadModel("agents", prepare_agents, agents_projection),
+    PlainReadModel("blocks", prepare_blocks, blocks_projection),
     PlainReadModel(AUDIT, prepare_audit, lambda pool, _: AuditProjection(PostgresAuditView(pool))),
     PlainReadModel(DIRECTORY, prepare_directory, lambda pool, _: DirectoryProjection(PostgresDirectoryView(pool))),
 ]

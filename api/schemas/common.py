@@ -21,6 +21,8 @@ class ErrorOut(Struct, omit_defaults=True):
     detail: str
     errors: list[ErrorItem] | UnsetType = UNSET
     current_version: int | UnsetType = UNSET
+    limit: int | UnsetType = UNSET
+    size: int | UnsetType = UNSET
 
 
 class WriteOut(Struct):
@@ -47,3 +49,10 @@ class HistoryEntryOut(Struct):
     actor_id: str
     request_id: str
     changes: dict[str, HistoryChange]
+
+
+class HistoryOut(Struct):
+    """Every version of an aggregate, oldest first."""
+
+    id: str
+    versions: list[HistoryEntryOut]

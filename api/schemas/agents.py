@@ -1,0 +1,144 @@
+"""Request and response bodies of /v1/agents (and the compiled context)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from agentmem.domain.agent import (
+    MAX_BLOCKS,
+    MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS,
+    MAX_SYSTEM_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_TOOLS,
+)
+from agentmem.domain.context_template import MAX_TEMPLATE_CHARS
+
+Name = Annotated[str, Meta(min_length=1, max_length=MAX_NAME_CHARS)]
+Description = Annotated[str, Meta(max_length=MAX_DESCRIPTION_CHARS)]
+System = Annotated[str, Meta(max_length=MAX_SYSTEM_CHARS, description="The agent's instructions.")]
+Tag = Annotated[str, Meta(min_length=1, max_length=MAX_TAG_CHARS)]
+Tags = Annotated[list[Tag], Meta(max_length=MAX_TAGS)]
+BlockIds = Annotated[list[UUID], Meta(max_length=MAX_BLOCKS, description="Blocks to attach, in order.")]
+ToolIds = Annotated[list[UUID], Meta(max_length=MAX_TOOLS)]
+Template = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=MAX_TEMPLATE_CHARS,
+        description="A sandboxed Jinja2 template over `agent`, `system`, `blocks` and `as_of`; checked when saved.",
+    ),
+]
+
+
+class LlmSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Which language model the agent uses."""
+
+    provider: Literal["openai", "anthropic", "gemini", "azure_openai", "openai_compatible"]
+    model: Annotated[str, Meta(min_length=1, max_length=255)]
+    temperature: Annotated[float, Meta(ge=0, le=2)] = 0.7
+
+
+class EmbeddingSettings(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Which embedding model the agent uses."""
+
+    provider: Literal["local", "openai", "openai_compatible"]
+    model: Annotated[str, Meta(min_length=1, max_length=255)]
+    dimension: Annotated[int, Meta(ge=1, le=16_384)] | None = None
+
+
+class AgentCreate(Struct, forbid_unknown_fields=True, kw_only=True):
+    """An agent to create."""
+
+    name: Name
+    description: Description | None = None
+    system: System = ""
+    llm: LlmSettings | None = None
+    embedding: EmbeddingSettings | None = None
+    block_ids: BlockIds = []
+    tool_ids: ToolIds = []
+    tags: Tags = []
+    metadata: dict[str, Any] = {}
+    context_template: Template | None = None
+
+
+class AgentPatch(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
+    """Fields to change; absent fields stay. `block_ids` replaces the attached blocks (attach/detach events)."""
+
+    name: Name | UnsetType = UNSET
+    description: Description | UnsetType | None = UNSET
+    system: System | UnsetType = UNSET
+    llm: LlmSettings | UnsetType | None = UNSET
+    embedding: EmbeddingSettings | UnsetType | None = UNSET
+    block_ids: BlockIds | UnsetType = UNSET
+    tool_ids: ToolIds | UnsetType = UNSET
+    tags: Tags | UnsetType = UNSET
+    metadata: dict[str, Any] | UnsetType = UNSET
+    context_template: Template | UnsetType | None = UNSET
+
+
+class BlockIdsIn(Struct, forbid_unknown_fields=True):
+    """Blocks to attach, in order (already attached ones stay where they are)."""
+
+    block_ids: Annotated[list[UUID], Meta(min_length=1, max_length=MAX_BLOCKS)]
+
+
+class AgentOut(Struct):
+    """An agent as stored, at one version."""
+
+    id: str
+    version: int
+    name: str
+    description: str | None
+    system: str
+    llm: dict[str, Any] | None
+    embedding: dict[str, Any] | None
+    block_ids: list[str]
+    tool_ids: list[str]
+    tags: list[str]
+    metadata: dict[str, Any]
+    context_template: str | None
+    deleted: bool
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    updated_by: str
+
+
+class AgentWriteOut(AgentOut):
+    """An agent after a write, with the log position to pass as `min_position` to later reads."""
+
+    position: int
+
+
+class AgentPageOut(Struct):
+    """One page of agents; pass next_cursor as `cursor` for the next (null at the end)."""
+
+    items: list[AgentOut]
+    next_cursor: str | None
+
+
+class ContextBlockOut(Struct):
+    """A block as it went into a compiled context."""
+
+    id: str
+    label: str
+    version: int
+    size: int
+    limit: int
+
+
+class ContextOut(Struct):
+    """The system prompt the agent would be given (now, or as of an instant), and what it was made of."""
+
+    agent_id: str
+    agent_version: int
+    as_of: datetime | None
+    context: str
+    size: int
+    blocks: list[ContextBlockOut]
