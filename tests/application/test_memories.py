@@ -85,6 +85,13 @@ def test_a_batch_of_the_maximum_size_is_saved_in_one_transaction(services: Servi
         services.memories.add_batch([NewMemory(text="x")] * 1001, context)
 
 
+def test_a_full_batch_of_large_memories_is_saved(services: Services, context: Context) -> None:
+    # 1,000 events of 4 kB: psycopg pipeline mode deadlocked on inserts this size (see EventRecorder)
+    results = services.memories.add_batch([NewMemory(text=f"{i} " + "x" * 4000) for i in range(1000)], context)
+    assert len({r.position for r in results}) == 1000
+    assert services.memories.get(results[-1].id, context.tenant_id).text.startswith("999 ")
+
+
 def test_a_batch_retried_with_its_idempotency_key_adds_nothing(services: Services, context: Context) -> None:
     items = [NewMemory(text=f"item {i}") for i in range(3)]
     first = services.memories.add_batch(items, context, idempotency_key="batch-1")
