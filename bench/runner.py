@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import platform
 import tempfile
@@ -121,6 +122,7 @@ def _own_postgres(work: Path) -> Path:
 def main(
     only: str | None, quick: bool, locomo: Path | None, out: Path | None, url: str | None, api_key: str | None
 ) -> int:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     chosen = tuple(s.strip() for s in only.split(",")) if only else SECTIONS
     unknown = set(chosen) - set(SECTIONS)
     if unknown:

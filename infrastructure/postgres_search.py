@@ -80,8 +80,9 @@ def _row(record: dict[str, Any]) -> MemoryRow:
 class PostgresMemorySearch:
     """Search and list over one generation of the memories read model."""
 
-    def __init__(self, pool: AsyncConnectionPool, table: str, text_search_config: str = "english",
-                 exact_limit: int = EXACT_LIMIT) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool, table: str, text_search_config: str = "english", exact_limit: int = EXACT_LIMIT
+    ) -> None:
         self.pool = pool
         self.exact_limit = exact_limit
         self.table = table
@@ -139,8 +140,10 @@ class PostgresMemorySearch:
         if mode != "text":
             ctes.append(self._dense(p, main_scope, vector, exact, depth))
         if mode != "vector":
-            ctes.append(self._terms(p, scope, stat_scope, q, rarest=mode == "text"))
-            ctes.append(self._lexical(p, scope, strict if syntax else None, depth, with_dense=mode == "hybrid"))
+            ctes.append(self._terms(p, scope, stat_scope, q, every=syntax, rarest=mode == "text"))
+            ctes.append(
+                self._lexical(p, scope, stat_scope, strict if syntax else None, depth, with_dense=mode == "hybrid")
+            )
         if mode == "hybrid":
             ctes.append(self._fusion(p))
             source = SQL("ranked r LEFT JOIN fused USING (id)")
@@ -193,37 +196,41 @@ class PostgresMemorySearch:
             " AND embedding IS NOT NULL ORDER BY {order} LIMIT {depth})"
         ).format(v=vec, t=self.n["t"], scope=main_scope, order=order, depth=depth)
 
-    def _terms(self, p: Params, scope: Scope, stat_scope: str, q: Composable, rarest: bool) -> Composable:
-        """`qterms`: the query's lexemes with their idf; `generates` marks the rarest ones within BUDGET."""
-        tenant, stat = p.add(scope.tenant_id), p.add(stat_scope)
+    def _terms(self, p: Params, scope: Scope, stat_scope: str, q: Composable, every: bool, rarest: bool) -> Composable:
+        """`qterms`: the query's lexemes with their idf; `generates` marks those whose postings are read:
+        all of them (`every`), else the rarest ones within BUDGET (and at least the rarest, if `rarest`)."""
+        generates = (
+            SQL("true")
+            if every
+            else SQL("(sum(x.df) OVER (ORDER BY x.df, x.lexeme) <= {budget}{rarest})").format(
+                budget=p.add(BUDGET), rarest=SQL(" OR x.rn = 1" if rarest else "")
+            )
+        )
         return SQL(
             "n AS (SELECT coalesce((SELECT n_docs FROM {scopes} WHERE tenant_id = {tenant} AND scope = {stat}), 0)"
             "::float8 AS n),"
-            " qterms AS MATERIALIZED (SELECT x.tq, x.idf,"
-            " (sum(x.df) OVER (ORDER BY x.df, x.lexeme) <= {budget}{rarest}) AS generates"
+            " qterms AS MATERIALIZED (SELECT x.lexeme, x.tq, x.idf, {generates} AS generates"
             " FROM (SELECT l.lexeme, quote_literal(l.lexeme)::tsquery AS tq, s.df,"
             " ln(1 + (n.n - s.df + 0.5) / (s.df + 0.5)) AS idf,"
             " row_number() OVER (ORDER BY s.df, l.lexeme) AS rn"
             " FROM (SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector({cfg}::regconfig, {q})))"
             " AS u(lexeme)) l CROSS JOIN n"
             " JOIN {lexemes} s ON s.tenant_id = {tenant} AND s.scope = {stat} AND s.lexeme = l.lexeme"
-            " AND s.df > 0) x),"
-            " gen AS (SELECT string_agg(tq::text, ' | ')::tsquery AS q FROM qterms WHERE generates)"
+            " AND s.df > 0) x)"
         ).format(
             scopes=self.n["scopes"],
             lexemes=self.n["lexemes"],
-            tenant=tenant,
-            stat=stat,
-            budget=p.add(BUDGET),
-            rarest=SQL(" OR x.rn = 1" if rarest else ""),
+            tenant=p.add(scope.tenant_id),
+            stat=p.add(stat_scope),
+            generates=generates,
             cfg=self.cfg,
             q=q,
         )
 
     def _lexical(
-        self, p: Params, scope: Scope, strict: Composable | None, depth: Composable, with_dense: bool
+        self, p: Params, scope: Scope, stat_scope: str, strict: Composable | None, depth: Composable, with_dense: bool
     ) -> Composable:
-        """`bm`: BM25 (b = 0, binary tf) over lexical candidates and, in hybrid mode, the dense ones."""
+        """`bm`: BM25 (b = 0, binary tf) over the postings' candidates and, in hybrid mode, the dense ones."""
         metadata: Composable | None = None
         if scope.metadata is not None:
             metadata = SQL("EXISTS (SELECT 1 FROM {t} mm WHERE mm.id = l.id AND {f})").format(
@@ -231,18 +238,28 @@ class PostgresMemorySearch:
             )
         lex_scope = compile_scope(scope, p, deleted_column=False, metadata=metadata)
         score = SQL("(SELECT sum(qt.idf) FROM qterms qt WHERE l.tsv @@ qt.tq)")
-        generate = SQL("l.tsv @@ {}").format(strict) if strict is not None else SQL("l.tsv @@ (SELECT q FROM gen)")
+        only = SQL(" AND l.tsv @@ {}").format(strict) if strict is not None else SQL("")
         dense: Composable = SQL("")
         if with_dense:
-            only = SQL(" WHERE l.tsv @@ {}").format(strict) if strict is not None else SQL("")
-            dense = SQL(" UNION ALL SELECT l.id, {score} FROM dn JOIN {lex} l ON l.id = dn.id{only}").format(
+            dense = SQL(" UNION ALL SELECT l.id, {score} FROM dn JOIN {lex} l ON l.id = dn.id WHERE true{only}").format(
                 score=score, lex=self.n["lex"], only=only
             )
         return SQL(
-            "bm AS MATERIALIZED (SELECT c.id, max(c.s) AS s FROM (SELECT l.id, {score} AS s FROM {lex} l"
-            " WHERE {generate} AND {lex_scope}{dense}) c WHERE c.s > 0 GROUP BY c.id ORDER BY s DESC, c.id"
-            " LIMIT {depth})"
-        ).format(score=score, lex=self.n["lex"], generate=generate, lex_scope=lex_scope, dense=dense, depth=depth)
+            "bm AS MATERIALIZED (SELECT c.id, max(c.s) AS s FROM (SELECT l.id, {score} AS s"
+            " FROM (SELECT DISTINCT po.id FROM {postings} po WHERE po.tenant_id = {tenant} AND po.scope = {stat}"
+            " AND po.lexeme IN (SELECT lexeme FROM qterms WHERE generates)) found JOIN {lex} l ON l.id = found.id"
+            " WHERE {lex_scope}{only}{dense}) c WHERE c.s > 0 GROUP BY c.id ORDER BY s DESC, c.id LIMIT {depth})"
+        ).format(
+            score=score,
+            postings=self.n["postings"],
+            tenant=p.add(scope.tenant_id),
+            stat=p.add(stat_scope),
+            lex=self.n["lex"],
+            lex_scope=lex_scope,
+            only=only,
+            dense=dense,
+            depth=depth,
+        )
 
     def _fusion(self, p: Params) -> Composable:
         """`fused`: the convex mix of normalised scores; `ranked`: plus SMOOTH times each run neighbour's."""

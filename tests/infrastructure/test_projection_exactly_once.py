@@ -89,6 +89,7 @@ def snapshot(settings: Settings, table: str) -> dict[str, Any]:
                     lex=Identifier(f"{table}_lex"),
                     lexemes=Identifier(f"{table}_lexemes"),
                     scopes=Identifier(f"{table}_scopes"),
+                    postings=Identifier(f"{table}_postings"),
                 )
             ).fetchall()
 
@@ -97,6 +98,7 @@ def snapshot(settings: Settings, table: str) -> dict[str, Any]:
             "lex": rows("SELECT id, run_id, seq, tsv::text FROM {lex} ORDER BY id"),
             "lexemes": rows("SELECT tenant_id, scope, lexeme, df FROM {lexemes} WHERE df <> 0 ORDER BY 1, 2, 3"),
             "scopes": rows("SELECT tenant_id, scope, n_docs FROM {scopes} WHERE n_docs <> 0 ORDER BY 1, 2"),
+            "postings": rows("SELECT tenant_id, scope, lexeme, id FROM {postings} ORDER BY 1, 2, 3, 4"),
         }
 
 

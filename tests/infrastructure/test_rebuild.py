@@ -77,7 +77,9 @@ def test_rebuild_to_another_dimension_switches_without_downtime(fresh_database: 
                 pool.close()
             assert model.table == "memories_g2" and model.dimension == 32
             assert answered and set(answered) == {200}
-            assert tables(settings) == {"memories_g2", "memories_g2_lex", "memories_g2_lexemes", "memories_g2_scopes"}
+            assert tables(settings) == {
+                f"memories_g2{suffix}" for suffix in ("", "_lex", "_lexemes", "_scopes", "_postings")
+            }
 
             after = client.post("/v1/memories/search", json={"query": "where is the passport"}).json()["results"]
             assert "passport" in after[0]["text"]
