@@ -26,7 +26,7 @@ from agentmem.domain.api_key import ApiKey
 from agentmem.domain.base import Context
 from agentmem.domain.name_claim import NameClaim, NameTakenError
 from agentmem.domain.organization import Organization
-from agentmem.domain.user import User, normalize_email
+from agentmem.domain.user import InvalidUserError, User, normalize_email
 
 MIN_PASSWORD_CHARS = 8
 DEFAULT_ORGANIZATION = "default"
@@ -290,7 +290,7 @@ class IdentityApplication(AgentMemApplication):
         """Checks an email and password (argon2id); the same error whatever was wrong."""
         try:
             address = normalize_email(email)
-        except ValueError:
+        except InvalidUserError:
             address = ""
         claim = self._get(NameClaim, NameClaim.id_for("email", address)) if address else None
         user = self._get(User, claim.ref) if isinstance(claim, NameClaim) and claim.ref else None

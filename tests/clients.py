@@ -25,6 +25,10 @@ class ApiClient:
         merged.update(headers or {})
         return self.http.request(method, url, headers=merged, **kwargs)
 
+    def __getattr__(self, name: str) -> Any:
+        """Everything else (e.g. `app`) comes from the shared TestClient."""
+        return getattr(self.http, name)
+
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)
 

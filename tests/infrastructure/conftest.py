@@ -28,14 +28,15 @@ def fresh_database(settings: Settings) -> Iterator[Callable[..., Settings]]:
     server = make_conninfo(settings.database_url, dbname=conninfo_to_dict(settings.database_url)["dbname"])
     created: list[str] = []
 
-    def make(**overrides: object) -> Settings:
+    def make(*, bootstrapped: bool = True, **overrides: object) -> Settings:
         name = f"agentmem_it_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         created.append(name)
         fresh = settings.with_overrides(database_url=make_conninfo(server, dbname=name), **overrides)
         prepare_database(fresh)
-        bootstrap(fresh)
+        if bootstrapped:
+            bootstrap(fresh)
         return fresh
 
     yield make
