@@ -41,17 +41,18 @@ class RequestRateLimiter:
         self._limiter = FixedWindowRateLimiter(storage)
         self._items: dict[int, RateLimitItem] = {}
 
-    async def hit(self, tenant_id: str, per_minute: int) -> None:
-        """Counts one request; QuotaExceededError (with Retry-After seconds) once the minute's budget is spent."""
+    async def hit(self, identifier: str, per_minute: int, scope: str = "org") -> None:
+        """Counts one request; QuotaExceededError (with Retry-After seconds) once the minute's budget is spent.
+
+        `scope` "org" counts an organization's requests; "login" counts sign-in attempts for one email.
+        """
         item = self._items.setdefault(per_minute, RateLimitItemPerMinute(per_minute))
-        if await self._limiter.hit(item, "org", tenant_id):
+        if await self._limiter.hit(item, scope, identifier):
             return
-        stats = await self._limiter.get_window_stats(item, "org", tenant_id)
+        stats = await self._limiter.get_window_stats(item, scope, identifier)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        raise QuotaExceededError(
-            f"rate limit of {per_minute} requests per minute for this organization exceeded; retry in {retry_after} s",
-            retry_after,
-        )
+        what = "requests per minute for this organization" if scope == "org" else f"{scope} attempts per minute"
+        raise QuotaExceededError(f"rate limit of {per_minute} {what} exceeded; retry in {retry_after} s", retry_after)
 
 
 async def live_memories(pool: AsyncConnectionPool, table: str, tenant_id: str) -> int:

@@ -42,4 +42,4 @@ def server_secret(settings: Settings) -> bytes:
 
 def derived_key(secret: bytes, purpose: str) -> bytes:
     """A key for one purpose (API key hashes, JWT signatures), so no two uses share a key."""
-    return hmac.new(secret, f"agentmem:{purpose}".encode(), hashlib.sha256).digest()
+    return hmac.new(secret, f"agentmem:{purpose}".encode(), hashlib.sha512).digest()  # 64 bytes: enough for HS512

@@ -14,6 +14,8 @@ from agentmem.api.schemas.identity import TokenOut, TokenRequest
 from agentmem.api.services import Services
 from agentmem.api.tokens import IssuedToken
 
+LOGIN_ATTEMPTS_PER_MINUTE = 10
+
 
 def token_out(issued: IssuedToken, ttl: int) -> TokenOut:
     return TokenOut(
@@ -38,7 +40,8 @@ class AuthController(Controller):
 
     @post("/token", status_code=200, opt={"public": True})
     async def token(self, data: TokenRequest, services: Services) -> TokenOut:
-        """Exchanges an email and password for a bearer token (HS256, 24 h by default)."""
+        """Exchanges an email and password for a bearer token (HS256, 24 h by default); 10 tries a minute per email."""
+        await services.auth.rates.hit(data.email.strip().lower(), LOGIN_ATTEMPTS_PER_MINUTE, scope="login")
         identity = await asyncio.to_thread(services.identity.login, data.email, data.password)
         assert identity.user is not None
         issued = services.auth.tokens.issue(str(identity.user.id), identity.organization.tenant_id, identity.user.role)

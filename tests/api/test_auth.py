@@ -191,6 +191,14 @@ def test_a_wrong_password_or_unknown_email_is_401_with_the_same_message(http: Te
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
 
+def test_password_guessing_is_limited_per_email(http: TestClient) -> None:
+    target = f"target-{uuid.uuid4().hex[:6]}@example.com"
+    body = {"email": target, "password": "guess-guess"}
+    statuses = [http.post("/v1/auth/token", json=body).status_code for _ in range(11)]
+    assert statuses == [401] * 10 + [429]
+    assert http.post("/v1/auth/token", json={**body, "email": "other-" + target}).status_code == 401
+
+
 def _signed(claims: dict[str, Any], key: bytes | str, algorithm: str = "HS256") -> str:
     return jwt.encode(claims, key, algorithm=algorithm)
 
@@ -201,7 +209,7 @@ def test_expired_tampered_and_none_alg_tokens_are_401(http: TestClient, org: Org
     key = derived_key(SECRET_KEY.encode(), "jwt")
     now = int(time.time())
     header, payload, signature = good.split(".")
-    other_payload = jwt.encode({**claims, "role": "owner"}, "x", algorithm="HS256").split(".")[1]
+    other_payload = jwt.encode({**claims, "role": "owner"}, "x" * 32, algorithm="HS256").split(".")[1]
     unsigned = jwt.encode({**claims, "role": "owner"}, None, algorithm="none")
     cases = {
         "expired": _signed({**claims, "iat": now - 7200, "exp": now - 3600}, key),

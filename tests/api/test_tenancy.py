@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -144,3 +145,55 @@ def test_a_audit_shows_a_changes_with_actors_and_nothing_of_b(world: World) -> N
     assert b_actor not in {e["actor_id"] for e in trail}
     b_trail = world.b.owner.get("/v1/audit", params={"aggregate_id": world.memory["id"]}).json()["items"]
     assert b_trail == []
+
+
+def plausible_body(path: str) -> dict[str, Any]:
+    """A body that passes validation where one is needed, so the lookup itself is what answers."""
+    if path.endswith("/messages") or path.endswith("/messages/search"):
+        return {"messages": [{"role": "user", "content": "hi"}], "query": "hi"}
+    if path.endswith("/blocks"):
+        return {"block_ids": [str(uuid.uuid4())]}
+    if path.endswith("/append"):
+        return {"text": "more"}
+    if path.endswith("/revert"):
+        return {"version": 1}
+    return {"text": "B was here", "name": "B was here"}
+
+
+def test_every_route_treats_a_ids_exactly_like_missing_ids(world: World) -> None:
+    """For each route with an id in its path, B gets the same answer for A's id as for an unknown one."""
+    from tests.api.test_auth import app_routes
+
+    a = world.a.owner
+    block = a.post("/v1/blocks", json={"label": "persona", "value": "A's persona"}).json()
+    agent = a.post("/v1/agents", json={"name": "a-agent", "block_ids": [block["id"]]}).json()
+    message = a.post(f"/v1/agents/{agent['id']}/messages", json={"messages": [{"role": "user", "content": "hi"}]})
+    ids = {
+        "memory_id": world.memory["id"],
+        "user_id": world.user["id"],
+        "api_key_id": world.key["id"],
+        "organization_id": world.a.id,
+        "block_id": block["id"],
+        "agent_id": agent["id"],
+        "message_id": message.json()["messages"][0]["id"],
+    }
+    statuses: list[int] = []
+    for method, path, handler in app_routes(a.http.app):
+        names = re.findall(r"\{(\w+):uuid\}", path)
+        if not names or handler.opt.get("public"):
+            continue
+        assert set(names) <= set(ids), f"no id of A for {path}"
+        theirs = re.sub(r"\{(\w+):uuid\}", lambda m: ids[m.group(1)], path)
+        missing = re.sub(r"\{(\w+):uuid\}", lambda _: str(uuid.uuid4()), path)
+        body = plausible_body(path)
+        on_theirs = world.b.owner.request(method, theirs, json=body)
+        on_missing = world.b.owner.request(method, missing, json=body)
+        assert on_theirs.status_code == on_missing.status_code, (method, path, on_theirs.text, on_missing.text)
+        assert on_theirs.status_code in (403, 404, 422), (method, path, on_theirs.text)
+        statuses.append(on_theirs.status_code)
+    assert len(statuses) >= 25 and statuses.count(404) >= 25
+    assert a.get(f"/v1/memories/{world.memory['id']}").json()["version"] == 3
+    assert a.get(f"/v1/blocks/{block['id']}").json()["version"] == block["version"]
+    assert a.get(f"/v1/agents/{agent['id']}").json()["version"] == agent["version"]
+    assert a.get(f"/v1/users/{world.user['id']}").json()["version"] == world.user["version"]
+    assert ApiClient(a.http, world.key["key"]).get("/v1/me").status_code == 200
