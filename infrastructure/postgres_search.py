@@ -112,7 +112,7 @@ class PostgresMemorySearch:
             statement, params = self._search_sql(scope, query, vector, mode, limit, min_score, stat_scope, exact)
             await cursor.execute(statement, params)
             records = await cursor.fetchall()
-            wanted = min(max(DEPTH, limit), scope_size)
+            wanted = min(max(DEPTH, limit) if mode == "hybrid" else limit, scope_size)
             if mode != "text" and not exact and records and records[0]["dense_count"] < wanted:
                 statement, params = self._search_sql(scope, query, vector, mode, limit, min_score, stat_scope, True)
                 await cursor.execute(statement, params)
@@ -210,13 +210,11 @@ class PostgresMemorySearch:
             "n AS (SELECT coalesce((SELECT n_docs FROM {scopes} WHERE tenant_id = {tenant} AND scope = {stat}), 0)"
             "::float8 AS n),"
             " qterms AS MATERIALIZED (SELECT x.lexeme, x.tq, x.idf, {generates} AS generates"
-            " FROM (SELECT l.lexeme, quote_literal(l.lexeme)::tsquery AS tq, s.df,"
+            " FROM (SELECT s.lexeme, quote_literal(s.lexeme)::tsquery AS tq, s.df,"
             " ln(1 + (n.n - s.df + 0.5) / (s.df + 0.5)) AS idf,"
-            " row_number() OVER (ORDER BY s.df, l.lexeme) AS rn"
-            " FROM (SELECT DISTINCT lexeme FROM unnest(tsvector_to_array(to_tsvector({cfg}::regconfig, {q})))"
-            " AS u(lexeme)) l CROSS JOIN n"
-            " JOIN {lexemes} s ON s.tenant_id = {tenant} AND s.scope = {stat} AND s.lexeme = l.lexeme"
-            " AND s.df > 0) x)"
+            " row_number() OVER (ORDER BY s.df, s.lexeme) AS rn"
+            " FROM {lexemes} s CROSS JOIN n WHERE s.tenant_id = {tenant} AND s.scope = {stat}"
+            " AND s.lexeme = ANY(tsvector_to_array(to_tsvector({cfg}::regconfig, {q}))) AND s.df > 0) x)"
         ).format(
             scopes=self.n["scopes"],
             lexemes=self.n["lexemes"],
@@ -241,13 +239,16 @@ class PostgresMemorySearch:
         only = SQL(" AND l.tsv @@ {}").format(strict) if strict is not None else SQL("")
         dense: Composable = SQL("")
         if with_dense:
-            dense = SQL(" UNION ALL SELECT l.id, {score} FROM dn JOIN {lex} l ON l.id = dn.id WHERE true{only}").format(
-                score=score, lex=self.n["lex"], only=only
-            )
+            # one primary-key lookup per dense candidate, whatever the table statistics say
+            dense = SQL(
+                " UNION ALL SELECT dn.id, (SELECT sum(qt.idf) FROM {lex} l, qterms qt WHERE l.id = dn.id"
+                " AND l.tsv @@ qt.tq{only}) FROM dn"
+            ).format(lex=self.n["lex"], only=only)
         return SQL(
             "bm AS MATERIALIZED (SELECT c.id, max(c.s) AS s FROM (SELECT l.id, {score} AS s"
             " FROM (SELECT DISTINCT po.id FROM {postings} po WHERE po.tenant_id = {tenant} AND po.scope = {stat}"
-            " AND po.lexeme IN (SELECT lexeme FROM qterms WHERE generates)) found JOIN {lex} l ON l.id = found.id"
+            " AND po.lexeme = ANY(ARRAY(SELECT lexeme FROM qterms WHERE generates))) found"
+            " JOIN {lex} l ON l.id = found.id"
             " WHERE {lex_scope}{only}{dense}) c WHERE c.s > 0 GROUP BY c.id ORDER BY s DESC, c.id LIMIT {depth})"
         ).format(
             score=score,

@@ -6,6 +6,7 @@ without ties, and texts sharing words are close.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -29,6 +30,11 @@ def hashed_vector(text: str, dimension: int) -> list[float]:
         vector[0] = 1.0
         norm = 1.0
     return (vector / norm).tolist()
+
+
+def _base64(vector: list[float]) -> str:
+    """The wire format the SDK asks for by default: little-endian float32, base64-encoded."""
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode()
 
 
 class OpenAIStub:
