@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import tempfile
 import time
 import uuid
@@ -93,6 +94,7 @@ def run(url: str, messages: int) -> dict[str, Any]:
                         "per_second": round(len(chunk) / (now - window_started), 1),
                     }
                 )
+                print(json.dumps(windows[-1]), file=sys.stderr, flush=True)
                 window_first, window_started = n + 1, now
         total = time.perf_counter() - started
     finally:
