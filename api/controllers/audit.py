@@ -10,6 +10,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get
+from litestar.exceptions import HTTPException
 from litestar.params import Parameter
 from litestar.response import Stream
 
@@ -81,6 +82,9 @@ class AuditController(Controller):
         min_position: MinPosition = None,
     ) -> Response[AuditPageOut] | Stream:
         """Lists the organization's events (oldest first by default); `Accept: application/x-ndjson` exports all."""
+        for name, value in (("since", since), ("until", until)):
+            if value is not None and value.tzinfo is None:
+                raise HTTPException(status_code=400, detail=f"{name} needs a time zone, e.g. 2026-01-01T00:00:00Z")
         await wait_for_read_model(services, AUDIT, min_position)
         assert services.auth.audit is not None
         query = AuditQuery(

@@ -154,3 +154,4 @@ def test_the_audit_trail_filters_pages_and_exports_ndjson(admin: ApiClient) -> N
     lines = [json.loads(line) for line in export.text.splitlines()]
     assert lines == everything
     assert owner.get("/v1/audit", params={"cursor": "abc"}).status_code == 400
+    assert owner.get("/v1/audit", params={"since": "2026-01-01T00:00:00"}).status_code == 400
