@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, Reference, SecurityScheme
 
 from agentmem.api.context import request_context, request_id_middleware, request_principal
 from agentmem.api.controllers.admin import AdminController
@@ -32,6 +33,10 @@ from agentmem.api.services import Services, services_from_state
 from agentmem.infrastructure.settings import Settings
 
 VERSION = "0.1.0"
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    "bearer": SecurityScheme(type="http", scheme="bearer", description="An API key (am_…) or a token"),
+    "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
+}
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
@@ -86,5 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             description="Event-sourced memory for AI agents: versioned, auditable, hybrid search.",
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+            components=Components(security_schemes=SECURITY_SCHEMES),
+            security=[{"bearer": []}, {"apiKey": []}],
         ),
     )

@@ -38,7 +38,7 @@ class AuthController(Controller):
     path = "/v1/auth"
     tags = ["auth"]
 
-    @post("/token", status_code=200, opt={"public": True})
+    @post("/token", status_code=200, opt={"public": True}, security=[])
     async def token(self, data: TokenRequest, services: Services) -> TokenOut:
         """Exchanges an email and password for a bearer token (HS256, 24 h by default); 10 tries a minute per email."""
         await services.auth.rates.hit(data.email.strip().lower(), LOGIN_ATTEMPTS_PER_MINUTE, scope="login")
