@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -14,7 +15,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
-from agentmem.api.permissions import PERMISSIONS, ROLE_PERMISSIONS
+from agentmem.api.permissions import PERMISSIONS, ROLE_PERMISSIONS, matrix_markdown
 from agentmem.infrastructure.secrets import derived_key
 from tests.clients import SECRET_KEY, ApiClient, Org, create_org
 
@@ -290,3 +291,8 @@ def test_writes_over_the_memory_quota_get_429_with_a_clear_message(admin: ApiCli
     assert small.owner.post("/v1/memories", json={"text": "f"}).status_code == 429
     assert small.owner.delete(f"/v1/memories/{third['id']}").status_code == 204
     assert small.owner.post("/v1/memories", json={"text": "g"}).status_code == 201
+
+
+def test_the_readme_prints_the_permission_matrix_as_the_code_defines_it() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert matrix_markdown() in readme
