@@ -94,8 +94,7 @@ def worker(settings: Settings) -> Iterator[Worker]:
     """A projection worker running in the background for the whole session."""
     pool = sync_pool(settings.database_url or "", size=4, name="test-worker")
     event_log = EventLog(settings.database_url or "")
-    running = Worker(settings.database_url or "", lambda: active_runners(settings, pool, event_log),
-                     wait_seconds=0.2)
+    running = Worker(settings.database_url or "", lambda: active_runners(settings, pool, event_log), wait_seconds=0.2)
     thread = threading.Thread(target=running.run, name="test-worker", daemon=True)
     thread.start()
     yield running

@@ -61,8 +61,7 @@ def exact_top(settings: Settings, query: np.ndarray, tenant: str, k: int, rare_o
     condition = " AND metadata @> '{\"rare\": true}'" if rare_only else ""
     with psycopg.connect(settings.database_url or "") as conn:
         rows = conn.execute(
-            f"SELECT id::text, embedding::text FROM {TABLE} WHERE tenant_id = %s"
-            f" AND NOT deleted{condition}",
+            f"SELECT id::text, embedding::text FROM {TABLE} WHERE tenant_id = %s AND NOT deleted{condition}",
             (tenant,),
         ).fetchall()
     ids = [r[0] for r in rows]
