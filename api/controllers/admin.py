@@ -47,17 +47,28 @@ class AdminController(Controller):
         async with services.pool.connection() as conn:
             cursor = await conn.execute(
                 "SELECT t.name, t.position, t.events_applied, t.rate, t.updated_at, r.name, r.embedder"
-                " FROM projection_tracking t LEFT JOIN read_models r ON r.active_table = t.name ORDER BY t.name")
+                " FROM projection_tracking t LEFT JOIN read_models r ON r.active_table = t.name ORDER BY t.name"
+            )
             rows = await cursor.fetchall()
         head = await asyncio.to_thread(services.memories.recorder.max_notification_id) or 0
         out = []
         for name, position, applied, rate, updated_at, read_model, embedder in rows:
             row = TrackingRow(name, position, applied, rate, updated_at)
             lag_seconds = await asyncio.to_thread(self._lag_seconds, services, row.position, head)
-            out.append(ProjectionOut(
-                name=row.name, read_model=read_model, embedder=embedder, position=row.position, head=head,
-                lag_events=max(head - row.position, 0), lag_seconds=lag_seconds,
-                rate_per_second=round(row.rate, 2), events_applied=row.events_applied, updated_at=row.updated_at))
+            out.append(
+                ProjectionOut(
+                    name=row.name,
+                    read_model=read_model,
+                    embedder=embedder,
+                    position=row.position,
+                    head=head,
+                    lag_events=max(head - row.position, 0),
+                    lag_seconds=lag_seconds,
+                    rate_per_second=round(row.rate, 2),
+                    events_applied=row.events_applied,
+                    updated_at=row.updated_at,
+                )
+            )
         return ProjectionsOut(head=head, projections=out)
 
     @staticmethod

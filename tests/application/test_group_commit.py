@@ -59,8 +59,7 @@ def test_many_concurrent_adds_are_all_recorded_once(services: Services, context:
     assert sorted(services.memories.get(s.memory.id, context.tenant_id).text for s in saved) == sorted(texts)
 
 
-def test_an_idempotency_conflict_inside_a_group_reaches_only_its_caller(services: Services,
-                                                                         context: Context) -> None:
+def test_an_idempotency_conflict_inside_a_group_reaches_only_its_caller(services: Services, context: Context) -> None:
     services.memories.add(NewMemory(text="original"), context, idempotency_key="shared-key")
 
     def add(index: int) -> str:
