@@ -15,7 +15,6 @@ from agentmem.application.base import (
     HistoryEntry,
     IdempotencyKeyReusedError,
     NotFoundError,
-    VersionConflictError,
     WriteResult,
 )
 from agentmem.application.group_commit import GroupCommit
@@ -24,7 +23,6 @@ from agentmem.domain.memory import DEFAULT_MEMORY_TYPE, Memory
 
 MAX_BATCH = 1_000
 IDEMPOTENCY_NAMESPACE = UUID("6f1c2a8e-0a57-4d0b-9a53-6a0f3f1b2c11")
-WRITE_RETRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,22 +186,12 @@ class MemoryApplication(AgentMemApplication):
     def _change(
         self, memory_id: UUID, context: Context, expected_version: int | None, change: Callable[[Memory], bool]
     ) -> SavedMemory:
-        for _ in range(WRITE_RETRIES):
-            memory = self._get_memory(memory_id, context.tenant_id)
-            if expected_version is not None and memory.version != expected_version:
-                raise VersionConflictError(
-                    f"memory {memory_id} is at version {memory.version}, not {expected_version}",
-                    current_version=memory.version,
-                )
-            if not change(memory):
-                return SavedMemory(memory, self.position_of(memory.id, memory.version))
-            try:
-                return SavedMemory(memory, self.record(memory))
-            except IntegrityError:
-                if expected_version is not None:
-                    current = self._get_memory(memory_id, context.tenant_id).version
-                    raise VersionConflictError(
-                        f"memory {memory_id} changed concurrently; it is at version {current}",
-                        current_version=current,
-                    ) from None
-        raise VersionConflictError(f"memory {memory_id} keeps changing; try again", current_version=memory.version)
+        memory, position = self.change(
+            Memory,
+            memory_id,
+            context,
+            expected_version,
+            change,
+            lambda: MemoryNotFoundError(f"memory {memory_id} not found"),
+        )
+        return SavedMemory(memory, position)
