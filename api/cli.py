@@ -178,7 +178,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         dest="action", required=True
     )
     rebuild_parser = projections.add_parser("rebuild", help="rebuild a read model from the log, then switch")
-    rebuild_parser.add_argument("read_model", help="which read model (memories)")
+    rebuild_parser.add_argument("read_model", help="which searchable read model: memories or messages")
     rebuild_parser.add_argument("--embedder", help="embedder spec for the new copy, e.g. openai:<model>:<dim>")
     rebuild_parser.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)

@@ -231,14 +231,12 @@ def test_a_forged_cursor_is_400(client: TestClient) -> None:
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "cursor"
 
 
-def test_a_position_the_projection_never_reaches_is_503(client: TestClient, worker: Worker) -> None:
+def test_a_position_the_projection_never_reaches_is_503(
+    client: TestClient, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
     services = client.app.state.services
-    original = services.settings
-    services.settings = original.with_overrides(read_wait_timeout=0.3)
-    try:
-        response = client.post("/v1/memories/search", json={"query": "x", "min_position": 10**12})
-    finally:
-        services.settings = original
+    monkeypatch.setattr(services, "settings", services.settings.with_overrides(read_wait_timeout=0.3))
+    response = client.post("/v1/memories/search", json={"query": "x", "min_position": 10**12})
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
 
 
