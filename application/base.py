@@ -69,6 +69,10 @@ class EventPositions(Protocol):
 
     def position_of(self, originator_id: UUID, version: int) -> int: ...
 
+    def latest_versions(self, originator_ids: Sequence[UUID]) -> dict[UUID, int]:
+        """The current version of each aggregate (absent ones are left out)."""
+        ...
+
 
 class AgentMemApplication(Application[UUID]):
     """Base of every bounded context: shares the log, the connection pool and the env given to it."""

@@ -22,6 +22,7 @@ from agentmem.application.credentials import (
     new_api_key,
     password_matches,
 )
+from agentmem.application.verified import VerifiedIdentities
 from agentmem.domain.api_key import ApiKey
 from agentmem.domain.base import Context
 from agentmem.domain.name_claim import NameClaim, NameTakenError
@@ -120,6 +121,7 @@ class IdentityApplication(AgentMemApplication):
     ) -> None:
         self.hasher = KeyHasher(secret)
         super().__init__(env, factory=factory, positions=positions)
+        self.verified = VerifiedIdentities(positions.latest_versions) if positions is not None else None
 
     # organizations
 
@@ -266,25 +268,41 @@ class IdentityApplication(AgentMemApplication):
 
     def authenticate_key(self, secret: str, now: datetime | None = None) -> Identity:
         """The organization and key behind an API key; AuthenticationError if unknown, revoked or expired."""
-        key = self._get(ApiKey, key_id(secret)) if len(secret) >= MIN_KEY_CHARS else None
+        if len(secret) < MIN_KEY_CHARS:
+            raise AuthenticationError("invalid API key")
+        credential = ("key", key_id(secret))
+        identity = self.verified.get(credential) if self.verified is not None else None
+        key = identity.key if identity is not None else self._get(ApiKey, key_id(secret))
         if not isinstance(key, ApiKey) or not self.hasher.matches(secret, key.key_hash):
             raise AuthenticationError("invalid API key")
         if not key.usable_at(now or datetime.now(UTC)):
             raise AuthenticationError("this API key is revoked" if key.revoked else "this API key has expired")
+        if identity is not None:
+            return identity
         organization = self._live_organization(key.tenant_id)
         user = None
         if key.user_id is not None:
             user = self.load(User, UUID(key.user_id), key.tenant_id)
             if user is None or not user.active:
                 raise AuthenticationError("the user this API key belongs to is disabled or deleted")
-        return Identity(organization, key=key, user=user)
+        identity = Identity(organization, key=key, user=user)
+        if self.verified is not None:
+            self.verified.put(credential, identity, [organization, key, user])
+        return identity
 
     def authenticate_user(self, user_id: UUID, tenant_id: str) -> Identity:
         """The organization and user a token names, if both are still active."""
+        credential = ("user", user_id, tenant_id)
+        identity = self.verified.get(credential) if self.verified is not None else None
+        if identity is not None:
+            return identity
         user = self.load(User, user_id, tenant_id)
         if user is None or not user.active:
             raise AuthenticationError("the user is disabled or deleted")
-        return Identity(self._live_organization(tenant_id), user=user)
+        identity = Identity(self._live_organization(tenant_id), user=user)
+        if self.verified is not None:
+            self.verified.put(credential, identity, [identity.organization, user])
+        return identity
 
     def login(self, email: str, password: str) -> Identity:
         """Checks an email and password (argon2id); the same error whatever was wrong."""

@@ -49,7 +49,6 @@ def event_store_env(database_url: str, pool_size: int, create_tables: bool = Fal
         "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
-        "POSTGRES_PRE_PING": "y",
         "CREATE_TABLE": "y" if create_tables else "n",
         "APPLICATION_RECORDER_TOPIC": f"{EventRecorder.__module__}:{EventRecorder.__qualname__}",
     }
@@ -68,6 +67,10 @@ class PostgresEventPositions:
         self._statement = SQL(
             "SELECT notification_id FROM {table} WHERE originator_id = %s AND originator_version = %s"
         ).format(table=Identifier(EVENTS_TABLE))
+        self._latest = SQL(
+            "SELECT originator_id, max(originator_version) AS version FROM {table}"
+            " WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        ).format(table=Identifier(EVENTS_TABLE))
 
     def position_of(self, originator_id: UUID, version: int) -> int:
         with self._datastore.transaction(commit=False) as cursor:
@@ -76,6 +79,11 @@ class PostgresEventPositions:
         if row is None:
             raise LookupError(f"no event {originator_id} v{version} in the log")
         return int(row["notification_id"])
+
+    def latest_versions(self, originator_ids: Sequence[UUID]) -> dict[UUID, int]:
+        with self._datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._latest, (list(originator_ids),), prepare=True)
+            return {row["originator_id"]: int(row["version"]) for row in cursor.fetchall()}
 
     def ping(self) -> None:
         with self._datastore.transaction(commit=False) as cursor:
