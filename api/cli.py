@@ -86,6 +86,8 @@ def run_worker(settings: Settings) -> int:
     from agentmem.infrastructure.worker import EventLog, Worker
 
     assert settings.database_url, "DATABASE_URL is required for a worker (agentmem serve sets it)"
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)  # projections are background work: requests come first
     pool = sync_pool(settings.database_url, size=4, name="worker")
     event_log = EventLog(settings.database_url)
     worker = Worker(settings.database_url, lambda: active_runners(settings, pool, event_log))

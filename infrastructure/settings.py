@@ -87,6 +87,7 @@ class Settings:
     embedding_send_dimensions: bool = True
     text_search_config: str = "english"
     exact_search_limit: int = 10_000
+    worker_nice: int = 10
     secret_key: str | None = None
     token_ttl: int = 24 * 3600
     jwt_algorithm: str = "HS256"
@@ -119,6 +120,7 @@ class Settings:
             not in ("0", "false", "no"),
             text_search_config=env.get("AGENTMEM_TEXT_SEARCH_CONFIG") or defaults.text_search_config,
             exact_search_limit=_int(env, "AGENTMEM_EXACT_SEARCH_LIMIT", defaults.exact_search_limit),
+            worker_nice=_int(env, "AGENTMEM_WORKER_NICE", defaults.worker_nice),
             **_auth_settings(env, defaults),
         )
 
@@ -141,6 +143,7 @@ class Settings:
             "AGENTMEM_EMBEDDING_SEND_DIMENSIONS": str(self.embedding_send_dimensions).lower(),
             "AGENTMEM_TEXT_SEARCH_CONFIG": self.text_search_config,
             "AGENTMEM_EXACT_SEARCH_LIMIT": str(self.exact_search_limit),
+            "AGENTMEM_WORKER_NICE": str(self.worker_nice),
             "AGENTMEM_TOKEN_TTL": str(self.token_ttl),
             "AGENTMEM_JWT_ALGORITHM": self.jwt_algorithm,
             "AGENTMEM_RATE_LIMIT_PER_MINUTE": str(self.rate_limit_per_minute),
