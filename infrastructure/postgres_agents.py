@@ -9,13 +9,10 @@ from psycopg.sql import SQL, Composable
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from agentmem.infrastructure.postgres_filters import Params
-from agentmem.infrastructure.postgres_rows import RowTable
-from agentmem.infrastructure.postgres_tracking import move_tracking
-from agentmem.infrastructure.rls import rls_ddl
+from agentmem.infrastructure.postgres_rows import PostgresRowView, RowTable, prepare_table
 from agentmem.infrastructure.settings import Settings
 from agentmem.projections.agents import AgentPage, AgentRow, AgentsProjection
-from agentmem.projections.base import Projection, Tracking
-from agentmem.projections.blocks import Change
+from agentmem.projections.base import Projection
 from agentmem.projections.queries import ListOrder
 
 DDL = (
@@ -40,30 +37,12 @@ TABLE = RowTable(
 
 def prepare_agents(conn: psycopg.Connection) -> None:
     """Creates the agents table, its indexes and its row-level security policy."""
-    for statement in DDL:
-        conn.execute(statement)
-    for statement in rls_ddl("agents"):
-        conn.execute(statement)
-
-
-class PostgresAgentView:
-    """Applies projection batches to the agents table; rows and tracking in one transaction."""
-
-    def __init__(self, pool: ConnectionPool) -> None:
-        self.pool = pool
-
-    def apply(self, rows: Sequence[tuple[AgentRow, int]], changes: Sequence[Change], tracking: Tracking) -> None:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            move_tracking(cursor, tracking, events=len(rows) + len(changes))
-            if rows:
-                cursor.executemany(TABLE.insert, [TABLE.insert_params(row, position) for row, position in rows])
-            for change in changes:
-                TABLE.apply(cursor, change)
+    prepare_table(conn, DDL, "agents")
 
 
 def agents_projection(pool: ConnectionPool, settings: Settings) -> Projection:  # noqa: ARG001
     """The projector a worker runs for the agents read model."""
-    return AgentsProjection(PostgresAgentView(pool))
+    return AgentsProjection(PostgresRowView(pool, TABLE))
 
 
 class PostgresAgentQueries:

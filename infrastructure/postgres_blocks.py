@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from uuid import UUID
 
 import psycopg
@@ -10,12 +9,10 @@ from psycopg.sql import SQL, Composable
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from agentmem.infrastructure.postgres_filters import Params
-from agentmem.infrastructure.postgres_rows import RowTable
-from agentmem.infrastructure.postgres_tracking import move_tracking
-from agentmem.infrastructure.rls import rls_ddl
+from agentmem.infrastructure.postgres_rows import PostgresRowView, RowTable, prepare_table
 from agentmem.infrastructure.settings import Settings
-from agentmem.projections.base import Projection, Tracking
-from agentmem.projections.blocks import BlockPage, BlockRow, BlocksProjection, Change
+from agentmem.projections.base import Projection
+from agentmem.projections.blocks import BlockPage, BlockRow, BlocksProjection
 from agentmem.projections.queries import ListOrder
 
 DDL = (
@@ -33,30 +30,12 @@ TABLE = RowTable("blocks", BlockRow.__dataclass_fields__, renamed={"limit": "cha
 
 def prepare_blocks(conn: psycopg.Connection) -> None:
     """Creates the blocks table, its indexes and its row-level security policy."""
-    for statement in DDL:
-        conn.execute(statement)
-    for statement in rls_ddl("blocks"):
-        conn.execute(statement)
-
-
-class PostgresBlockView:
-    """Applies projection batches to the blocks table; rows and tracking in one transaction."""
-
-    def __init__(self, pool: ConnectionPool) -> None:
-        self.pool = pool
-
-    def apply(self, rows: Sequence[tuple[BlockRow, int]], changes: Sequence[Change], tracking: Tracking) -> None:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            move_tracking(cursor, tracking, events=len(rows) + len(changes))
-            if rows:
-                cursor.executemany(TABLE.insert, [TABLE.insert_params(row, position) for row, position in rows])
-            for change in changes:
-                TABLE.apply(cursor, change)
+    prepare_table(conn, DDL, "blocks")
 
 
 def blocks_projection(pool: ConnectionPool, settings: Settings) -> Projection:  # noqa: ARG001
     """The projector a worker runs for the blocks read model."""
-    return BlocksProjection(PostgresBlockView(pool))
+    return BlocksProjection(PostgresRowView(pool, TABLE))
 
 
 class PostgresBlockQueries:

@@ -9,13 +9,15 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composable, Composed, Identifier
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from agentmem.infrastructure.postgres_filters import Params
 from agentmem.infrastructure.postgres_search import decode_cursor, encode_cursor
-from agentmem.infrastructure.rls import tenant_transaction
-from agentmem.projections.blocks import Change
+from agentmem.infrastructure.postgres_tracking import move_tracking
+from agentmem.infrastructure.rls import rls_ddl, tenant_transaction
+from agentmem.projections.base import Tracking
 from agentmem.projections.queries import ListOrder
+from agentmem.projections.rows import Change
 
 ORDERS: dict[str, tuple[str, str]] = {
     "created_desc": ("created_at", "DESC"),
@@ -143,3 +145,27 @@ class RowTable:
             last = records[limit - 1]
             next_cursor = encode_cursor(order, last[column], last["id"])
         return records[:limit], next_cursor
+
+
+class PostgresRowView:
+    """Applies projection batches to one row table; rows and tracking in one transaction."""
+
+    def __init__(self, pool: ConnectionPool, table: RowTable) -> None:
+        self.pool = pool
+        self.table = table
+
+    def apply(self, rows: Sequence[tuple[Any, int]], changes: Sequence[Change], tracking: Tracking) -> None:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            move_tracking(cursor, tracking, events=len(rows) + len(changes))
+            if rows:
+                cursor.executemany(self.table.insert, [self.table.insert_params(r, position) for r, position in rows])
+            for change in changes:
+                self.table.apply(cursor, change)
+
+
+def prepare_table(conn: psycopg.Connection, ddl: Iterable[str], table: str) -> None:
+    """Creates a row table with its indexes, and its row-level security policy."""
+    for statement in ddl:
+        conn.execute(statement)
+    for statement in rls_ddl(table):
+        conn.execute(statement)

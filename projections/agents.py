@@ -9,9 +9,9 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from agentmem.domain.agent import Agent
-from agentmem.projections.base import Envelope, Tracking
-from agentmem.projections.blocks import Change
+from agentmem.projections.base import Envelope
 from agentmem.projections.queries import ListOrder
+from agentmem.projections.rows import Change, RowProjection, RowView
 
 AGENT_TOPIC_PREFIX = f"{Agent.__module__}:{Agent.__qualname__}."
 READ_MODEL = "agents"
@@ -49,14 +49,6 @@ class AgentPage:
     next_cursor: str | None
 
 
-class AgentView(Protocol):
-    """Where the agents read model lives (a PostgreSQL table in production)."""
-
-    def apply(self, rows: Sequence[tuple[AgentRow, int]], changes: Sequence[Change], tracking: Tracking) -> None:
-        """In one transaction: inserts the (row, position) pairs, applies the changes in order, moves tracking."""
-        ...
-
-
 class AgentQueries(Protocol):
     """Lists over the agents read model."""
 
@@ -72,30 +64,14 @@ class AgentQueries(Protocol):
     ) -> AgentPage: ...
 
 
-class AgentsProjection:
+class AgentsProjection(RowProjection):
     """Turns agent events into rows of the agents read model."""
 
-    def __init__(self, view: AgentView, name: str = READ_MODEL) -> None:
-        self._name = name
-        self.view = view
+    created = Agent.Created
+    topic_prefix = AGENT_TOPIC_PREFIX
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def wants(self, topic: str) -> bool:
-        return topic.startswith(AGENT_TOPIC_PREFIX)
-
-    def apply(self, events: Sequence[Envelope], tracking: Tracking) -> None:
-        rows: list[tuple[AgentRow, int]] = []
-        changes: list[Change] = []
-        for envelope in events:
-            event = envelope.event
-            if isinstance(event, Agent.Created):
-                rows.append((self._row(event), envelope.position))
-            else:
-                changes.append(self.process_event(envelope))
-        self.view.apply(rows, changes, tracking)
+    def __init__(self, view: RowView, name: str = READ_MODEL) -> None:
+        super().__init__(view, name)
 
     @staticmethod
     def process_event(envelope: Envelope) -> Change:
@@ -114,7 +90,7 @@ class AgentsProjection:
         return change
 
     @staticmethod
-    def _row(event: Agent.Created) -> AgentRow:
+    def row(event: Agent.Created) -> AgentRow:
         return AgentRow(
             id=event.originator_id,
             tenant_id=event.tenant_id,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from agentmem.domain.block import Block
-from agentmem.projections.base import Envelope, Tracking
+from agentmem.projections.base import Envelope
 from agentmem.projections.queries import ListOrder
+from agentmem.projections.rows import Change, RowProjection, RowView
 
 BLOCK_TOPIC_PREFIX = f"{Block.__module__}:{Block.__qualname__}."
 READ_MODEL = "blocks"
@@ -36,40 +36,12 @@ class BlockRow:
     updated_by: str
 
 
-@dataclass(slots=True)
-class Change:
-    """A later event of one row: columns to set, text to append to a column, ids to add to or remove from one."""
-
-    id: UUID
-    version: int
-    position: int
-    updated_at: datetime
-    updated_by: str
-    columns: dict[str, Any] = field(default_factory=dict)
-    appended: dict[str, str] = field(default_factory=dict)
-    added: dict[str, list[UUID]] = field(default_factory=dict)
-    removed: dict[str, list[UUID]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, envelope: Envelope) -> Change:
-        event = envelope.event
-        return cls(event.originator_id, event.originator_version, envelope.position, event.timestamp, event.actor_id)
-
-
 @dataclass(frozen=True, slots=True)
 class BlockPage:
     """One page of blocks and the cursor for the next (None at the end)."""
 
     items: list[BlockRow]
     next_cursor: str | None
-
-
-class BlockView(Protocol):
-    """Where the blocks read model lives (a PostgreSQL table in production)."""
-
-    def apply(self, rows: Sequence[tuple[BlockRow, int]], changes: Sequence[Change], tracking: Tracking) -> None:
-        """In one transaction: inserts the (row, position) pairs, applies the changes in order, moves tracking."""
-        ...
 
 
 class BlockQueries(Protocol):
@@ -88,30 +60,14 @@ class BlockQueries(Protocol):
     ) -> BlockPage: ...
 
 
-class BlocksProjection:
+class BlocksProjection(RowProjection):
     """Turns block events into rows of the blocks read model."""
 
-    def __init__(self, view: BlockView, name: str = READ_MODEL) -> None:
-        self._name = name
-        self.view = view
+    created = Block.Created
+    topic_prefix = BLOCK_TOPIC_PREFIX
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def wants(self, topic: str) -> bool:
-        return topic.startswith(BLOCK_TOPIC_PREFIX)
-
-    def apply(self, events: Sequence[Envelope], tracking: Tracking) -> None:
-        rows: list[tuple[BlockRow, int]] = []
-        changes: list[Change] = []
-        for envelope in events:
-            event = envelope.event
-            if isinstance(event, Block.Created):
-                rows.append((self._row(event), envelope.position))
-            else:
-                changes.append(self.process_event(envelope))
-        self.view.apply(rows, changes, tracking)
+    def __init__(self, view: RowView, name: str = READ_MODEL) -> None:
+        super().__init__(view, name)
 
     @staticmethod
     def process_event(envelope: Envelope) -> Change:
@@ -132,7 +88,7 @@ class BlocksProjection:
         return change
 
     @staticmethod
-    def _row(event: Block.Created) -> BlockRow:
+    def row(event: Block.Created) -> BlockRow:
         return BlockRow(
             id=event.originator_id,
             tenant_id=event.tenant_id,
