@@ -109,12 +109,45 @@ def _peers(result: dict[str, Any]) -> list[str]:
     mem0 = result.get("mem0", {})
     if mem0.get("available") is False:
         return ["### Peers", "", f"- mem0: not run: {mem0.get('reason')}"]
-    lines = ["### Peers (mem0, in-process, no HTTP)", ""]
-    for key, value in mem0.items():
-        if isinstance(value, dict) and "p50" in str(value):
-            lines.append(f"- {key}: {value}")
-    if "ratios" in result:
-        lines.append(f"- ratios (ours / mem0): {result['ratios']}")
+    lines = [
+        f"### Peers: mem0 {mem0.get('version', '')} (in-process, no HTTP, same MiniLM on CPU torch)",
+        "",
+        "| measure | mem0 | ours / mem0 |",
+        "| --- | --- | --- |",
+    ]
+    ratios = result.get("ratios", {})
+    if "add" in mem0:
+        add = mem0["add"]
+        lines.append(
+            f"| add p50 / p95 ms | {_latency(add['latency_ms'])} | {ratios.get('add_p50')} / {ratios.get('add_p95')} |"
+        )
+        lines.append(
+            f"| adds/s (mem0 one thread; ours 16 HTTP clients) | {add.get('adds_per_s')} | "
+            f"{ratios.get('adds_per_s_16_clients_vs_one_thread')} |"
+        )
+    search = mem0.get("search", {})
+    if "latency_ms" in search:
+        short = search["short_results"]
+        exact = search["without_index"]
+        lines.append(
+            f"| user-filtered top-10 search at {search['rows']:,} rows, HNSW as configured | "
+            f"{_latency(search['latency_ms'])} ms; short answers {short['count']}/{short['queries']} | "
+            f"{ratios.get('search_p50')} / {ratios.get('search_p95')} |"
+        )
+        lines.append(
+            f"| same without the index (exact, full answers) | {_latency(exact['latency_ms'])} ms | "
+            f"{ratios.get('search_vs_exact_p50')} / {ratios.get('search_vs_exact_p95')} |"
+        )
+        lines.append(f"| of which query embedding p50 | {search['embedding_ms'].get('p50')} ms | |")
+    if "locomo" in mem0:
+        r = mem0["locomo"]["recall"]
+        lines.append(
+            f"| LoCoMo R@1/5/10/25/50 (dense only) | {r['1']} / {r['5']} / {r['10']} / {r['25']} / {r['50']} | "
+            f"hybrid R@10: {ratios.get('locomo_recall_at_10_hybrid')} |"
+        )
+    if "search_compared_at_rows" in ratios:
+        at = ratios["search_compared_at_rows"]
+        lines += ["", f"Our search figure: vector mode, user filter, at {at['ours']:,} memories, total HTTP time."]
     return lines
 
 

@@ -80,7 +80,45 @@ async def run(
         if server is not None:
             server.stop()
     result["meta"]["section_seconds"] = timings
+    if "peers" in result:
+        result["peers"]["ratios"] = ratios(result)
     return result
+
+
+def ratios(result: dict[str, Any]) -> dict[str, Any]:
+    """Ours divided by mem0's, for the same workloads (latency below 1 and recall above 1 favour us)."""
+    mem0 = result["peers"].get("mem0", {})
+    if mem0.get("available") is False:
+        return {}
+    out: dict[str, Any] = {}
+
+    def ratio(ours: float | None, theirs: float | None) -> float | None:
+        return round(ours / theirs, 3) if ours is not None and theirs else None
+
+    if "write" in result and "add" in mem0:
+        ours, theirs = result["write"]["single"]["1"]["latency_ms"], mem0["add"]["latency_ms"]
+        out["add_p50"] = ratio(ours.get("p50"), theirs.get("p50"))
+        out["add_p95"] = ratio(ours.get("p95"), theirs.get("p95"))
+        out["adds_per_s_16_clients_vs_one_thread"] = ratio(
+            result["write"]["single"]["16"]["events_per_s"], mem0["add"].get("adds_per_s")
+        )
+    search = mem0.get("search", {})
+    if "search" in result and "latency_ms" in search:
+        sizes = [int(k) for k in result["search"] if k.isdigit()]
+        nearest = str(min(sizes, key=lambda n: abs(n - search["rows"])))
+        ours_row = result["search"][nearest]["vector_user"]["total_ms"]
+        out["search_compared_at_rows"] = {"ours": int(nearest), "mem0": search["rows"]}
+        for label, theirs in (
+            ("search", search["latency_ms"]),
+            ("search_vs_exact", search["without_index"]["latency_ms"]),
+        ):
+            out[f"{label}_p50"] = ratio(ours_row.get("p50"), theirs.get("p50"))
+            out[f"{label}_p95"] = ratio(ours_row.get("p95"), theirs.get("p95"))
+    if "locomo" in result and "locomo" in mem0:
+        out["locomo_recall_at_10_hybrid"] = ratio(
+            result["locomo"]["hybrid"]["recall"]["10"], mem0["locomo"]["recall"]["10"]
+        )
+    return out
 
 
 def footprint(server: LocalServer | None) -> dict[str, Any]:

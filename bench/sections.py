@@ -135,19 +135,21 @@ async def search_section(admin: Api, sizes: Sizes) -> dict[str, Any]:
         loaded = size
         await big.wait_for(position)
         at_size: dict[str, Any] = {"load_seconds": round(time.perf_counter() - started, 1)}
-        for filtered in (False, True):
+        for variant in ("", "_user", "_user_metadata"):
             for mode in MODES:
                 total, embedding, database, shortfalls = [], [], [], 0
                 for index, question in enumerate(questions):
                     body: dict[str, Any] = {"query": question, "mode": mode, "limit": 10}
-                    if filtered:
-                        body.update(user_id=f"user-{index % 20}", filters={"topic": f"t{index % 10}"})
+                    if variant:
+                        body["user_id"] = f"user-{index % 20}"
+                    if variant == "_user_metadata":
+                        body["filters"] = {"topic": f"t{index % 10}"}
                     latency, answer = await big.timed("POST", "/v1/memories/search", json=body)
                     total.append(latency)
                     embedding.append(answer["embedding_ms"])
                     database.append(answer["search_ms"])
                     shortfalls += mode != "text" and len(answer["results"]) < 10
-                at_size[f"{mode}{'_filtered' if filtered else ''}"] = {
+                at_size[f"{mode}{variant}"] = {
                     "total_ms": stats(total),
                     "embedding_ms": stats(embedding),
                     "search_ms": stats(database),
