@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -10,7 +11,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import Environment, retry
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from agentmem.application.base import LOG_NAME
 
@@ -22,8 +23,8 @@ class EventRecorder(PostgresApplicationRecorder):
 
     In pipeline mode one large insert (measured: 1,000 events of a few hundred bytes each over the unix
     socket) waits forever: the client blocks writing the statement while the server blocks writing back.
-    Here the table lock, the NOTIFY and the INSERT go one after another in one transaction, so commit
-    order still equals position order and a save of any size completes.
+    Here the table lock and the NOTIFY (one round trip) and then the INSERT run in one ordinary
+    transaction, so commit order still equals position order and a save of any size completes.
     """
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -31,8 +32,14 @@ class EventRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return []
         with self.datastore.transaction(commit=True) as cursor:
-            self._insert_stored_events(cursor, stored_events, **kwargs)
+            cursor.execute(self._lock_and_notify)
+            super(PostgresApplicationRecorder, self)._insert_stored_events(cursor, stored_events, **kwargs)
             return self._fetch_ids_after_insert_events(cursor, stored_events, **kwargs)
+
+    @cached_property
+    def _lock_and_notify(self) -> Composed:
+        """The statements eventsourcing runs one by one before an insert, as one simple query."""
+        return SQL("; ").join([*self.lock_table_statements, SQL("NOTIFY {}").format(Identifier(self.channel_name))])
 
 
 def event_store_env(database_url: str, pool_size: int, create_tables: bool = False) -> dict[str, str]:

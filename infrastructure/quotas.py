@@ -75,10 +75,13 @@ class MemoryQuota:
     async def reserve(self, tenant_id: str, count: int, limit: int, recount: Callable[[], Awaitable[int]]) -> None:
         """Takes `count` from the quota or raises QuotaExceededError (taking nothing)."""
         key = USAGE_PREFIX + tenant_id
-        if not await self.redis.exists(key):
-            await self.redis.set(key, await recount(), ex=USAGE_TTL, nx=True)
-        used = int(await self.redis.incrby(key, count))
-        await self.redis.expire(key, USAGE_TTL, nx=True)  # a key recreated by INCRBY still gets recounted
+        async with self.redis.pipeline(transaction=False) as pipe:  # one round trip in the usual case
+            pipe.exists(key)
+            pipe.incrby(key, count)
+            pipe.expire(key, USAGE_TTL, nx=True)
+            existed, used, _ = await pipe.execute()
+        if not existed and await self.redis.set(key + ":recount", 1, ex=10, nx=True):
+            used = int(await self.redis.incrby(key, await recount()))  # the counter was new: add the stored ones
         if used > limit:
             await self.redis.decrby(key, count)
             raise QuotaExceededError(
