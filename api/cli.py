@@ -88,6 +88,7 @@ def run_worker(settings: Settings) -> int:
     assert settings.database_url, "DATABASE_URL is required for a worker (agentmem serve sets it)"
     if settings.worker_nice:
         os.nice(settings.worker_nice)  # projections are background work: requests come first
+    settings = settings.with_overrides(embed_threads=settings.worker_embed_threads)
     pool = sync_pool(settings.database_url, size=4, name="worker")
     event_log = EventLog(settings.database_url)
     worker = Worker(settings.database_url, lambda: active_runners(settings, pool, event_log))

@@ -115,7 +115,7 @@ def searchable_runner(
     name: str,
     table: str,
     embedder_spec: str,
-    batch_size: int = 256,
+    batch_size: int = 64,
 ) -> ProjectionRunner:
     view = PostgresMemoryView(pool, table, settings.text_search_config)
     embedder = CachedEmbedder(embedder_for(embedder_spec, settings), pool)

@@ -88,6 +88,7 @@ class Settings:
     text_search_config: str = "english"
     exact_search_limit: int = 10_000
     worker_nice: int = 10
+    worker_embed_threads: int = 2
     secret_key: str | None = None
     token_ttl: int = 24 * 3600
     jwt_algorithm: str = "HS256"
@@ -121,6 +122,7 @@ class Settings:
             text_search_config=env.get("AGENTMEM_TEXT_SEARCH_CONFIG") or defaults.text_search_config,
             exact_search_limit=_int(env, "AGENTMEM_EXACT_SEARCH_LIMIT", defaults.exact_search_limit),
             worker_nice=_int(env, "AGENTMEM_WORKER_NICE", defaults.worker_nice),
+            worker_embed_threads=_int(env, "AGENTMEM_WORKER_EMBED_THREADS", defaults.worker_embed_threads, minimum=1),
             **_auth_settings(env, defaults),
         )
 
@@ -144,6 +146,7 @@ class Settings:
             "AGENTMEM_TEXT_SEARCH_CONFIG": self.text_search_config,
             "AGENTMEM_EXACT_SEARCH_LIMIT": str(self.exact_search_limit),
             "AGENTMEM_WORKER_NICE": str(self.worker_nice),
+            "AGENTMEM_WORKER_EMBED_THREADS": str(self.worker_embed_threads),
             "AGENTMEM_TOKEN_TTL": str(self.token_ttl),
             "AGENTMEM_JWT_ALGORITHM": self.jwt_algorithm,
             "AGENTMEM_RATE_LIMIT_PER_MINUTE": str(self.rate_limit_per_minute),
