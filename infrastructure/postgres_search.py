@@ -172,7 +172,9 @@ class PostgresMemorySearch:
         dense_count = SQL("(SELECT count(*) FROM dn)") if mode != "text" else SQL("0")
         statement = SQL(
             "WITH {ctes} SELECT {columns}, r.score, {ranks}, {dense_count} AS dense_count"
-            " FROM {source} JOIN {t} m ON m.id = r.id WHERE {conditions} ORDER BY r.score DESC, m.id LIMIT {limit}"
+            # a primary-key lookup per ranked candidate, whatever the table statistics say
+            " FROM {source} CROSS JOIN LATERAL (SELECT m.* FROM {t} m WHERE m.id = r.id AND {conditions}) m"
+            " ORDER BY r.score DESC, m.id LIMIT {limit}"
         ).format(
             ctes=SQL(", ").join(ctes),
             columns=self.columns,

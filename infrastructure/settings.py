@@ -87,7 +87,7 @@ class Settings:
     embedding_send_dimensions: bool = True
     text_search_config: str = "english"
     exact_search_limit: int = 10_000
-    worker_nice: int = 10
+    worker_nice: int = 0
     worker_embed_threads: int = 2
     secret_key: str | None = None
     token_ttl: int = 24 * 3600
