@@ -158,11 +158,10 @@ class PostgresMemoryView:
             " %(created_by)s, %(created_by)s, %(position)s, %(position)s, %(embedding)s) ON CONFLICT (id) DO NOTHING"
         ).format(**n)
         self._run_tails = SQL(
-            "SELECT k.tenant_id, k.user_id, k.run_id, coalesce(c.texts, '{{}}') FROM unnest(%(tenants)s::text[],"
-            " %(users)s::text[], %(runs)s::text[]) AS k(tenant_id, user_id, run_id) LEFT JOIN LATERAL ("
-            " SELECT array_agg(p.text ORDER BY p.seq DESC) AS texts FROM (SELECT text, seq FROM {t} p"
-            "  WHERE p.tenant_id = k.tenant_id AND p.run_id = k.run_id AND p.user_id IS NOT DISTINCT FROM k.user_id"
-            "  AND NOT p.deleted ORDER BY p.seq DESC LIMIT 2) p) c ON true"
+            "SELECT k.tenant_id, k.user_id, k.run_id, p.seq, p.text FROM unnest(%(tenants)s::text[],"
+            " %(users)s::text[], %(runs)s::text[]) AS k(tenant_id, user_id, run_id) CROSS JOIN LATERAL ("
+            " SELECT text, seq FROM {t} p WHERE p.tenant_id = k.tenant_id AND p.run_id = k.run_id"
+            "  AND p.user_id IS NOT DISTINCT FROM k.user_id AND NOT p.deleted ORDER BY p.seq DESC LIMIT 2) p"
         ).format(**n)
         self._unindex = SQL(
             "WITH gone AS (DELETE FROM {lex} WHERE id = ANY(%(ids)s) RETURNING id, tenant_id, user_id, tsv)"
@@ -239,25 +238,35 @@ class PostgresMemoryView:
                 cursor.execute(self._drop_vectors, {"ids": list(context_changed)}, prepare=True)
                 self._embed(cursor, context_changed, embed)
 
-    def _new_documents(self, cursor: psycopg.Cursor, rows: Sequence[NewRow]) -> list[tuple[str, list[str]]]:
-        """Each new memory's text and context: the last live memories of its run, from the table and the batch."""
-        keys = sorted(
-            {(r.tenant_id, r.user_id, r.run_id) for r in rows if r.run_id is not None},
-            key=lambda k: (k[0], k[1] or "", k[2] or ""),
-        )
-        tails: dict[tuple[str, str | None, str | None], list[str]] = {}
+    def preview_documents(self, earlier: Sequence[NewRow], rows: Sequence[NewRow]) -> list[tuple[str, Sequence[str]]]:
+        with self.pool.connection() as conn, conn.cursor() as cursor:
+            return self._new_documents(cursor, rows, earlier)
+
+    def _new_documents(
+        self, cursor: psycopg.Cursor, rows: Sequence[NewRow], earlier: Sequence[NewRow] = ()
+    ) -> list[tuple[str, Sequence[str]]]:
+        """Each new memory's text and context: the last live memories of its run before it, from the table,
+        the `earlier` rows and the batch itself."""
+        keys = {(r.tenant_id, r.user_id, r.run_id) for r in rows if r.run_id is not None}
+        runs: dict[tuple[str, str | None, str | None], dict[int, str]] = {key: {} for key in keys}  # seq -> text
         if keys:
-            tenants, users, runs = (list(column) for column in zip(*keys, strict=True))
-            cursor.execute(self._run_tails, {"tenants": tenants, "users": users, "runs": runs}, prepare=True)
-            tails = {(tenant, user, run): list(texts) for tenant, user, run, texts in cursor.fetchall()}
-        documents: list[tuple[str, list[str]]] = []
+            ordered = sorted(keys, key=lambda k: (k[0], k[1] or "", k[2] or ""))
+            tenants, users, runs_ids = (list(column) for column in zip(*ordered, strict=True))
+            cursor.execute(self._run_tails, {"tenants": tenants, "users": users, "runs": runs_ids}, prepare=True)
+            for tenant, user, run, seq, text in cursor.fetchall():
+                runs[(tenant, user, run)][seq] = text
+        for row in earlier:
+            tail = runs.get((row.tenant_id, row.user_id, row.run_id))
+            if tail is not None:
+                tail[row.position] = row.text
+        documents: list[tuple[str, Sequence[str]]] = []
         for row in rows:
             if row.run_id is None:
                 documents.append((row.text, []))
                 continue
-            tail = tails.setdefault((row.tenant_id, row.user_id, row.run_id), [])
-            documents.append((row.text, tail[:2]))
-            tail.insert(0, row.text)
+            tail = runs[(row.tenant_id, row.user_id, row.run_id)]
+            documents.append((row.text, [tail[seq] for seq in sorted(tail, reverse=True) if seq < row.position][:2]))
+            tail[row.position] = row.text
         return documents
 
     def _embed(

@@ -158,10 +158,13 @@ def rebuild_searchable(
         create_table(conn, table, dimension, with_hnsw=False)
         ensure_tracking(conn, table)
     runner = searchable_runner(settings, pool, event_log, name, table, embedder_spec, batch_size=1024)
-    runner.catch_up(on_progress)
-    with pool.connection() as conn:
-        conn.execute(hnsw_ddl(table))
-    runner.catch_up(on_progress)
+    try:
+        runner.catch_up(on_progress)
+        with pool.connection() as conn:
+            conn.execute(hnsw_ddl(table))
+        runner.catch_up(on_progress)
+    finally:
+        runner.close()
     with pool.connection() as conn, conn.transaction():
         switch_read_model(conn, ReadModel(name, table, embedder_spec, dimension))
     with pool.connection() as conn:

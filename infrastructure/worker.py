@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from eventsourcing.persistence import Notification
 from agentmem.application.base import AgentMemApplication
 from agentmem.infrastructure.eventstore import EVENTS_TABLE, event_store_env, make_factory
 from agentmem.infrastructure.postgres_tracking import ensure_tracking, tracking_position
-from agentmem.projections.base import Envelope, Projection, Tracking, TrackingConflictError
+from agentmem.projections.base import Envelope, Projection, Tracking, TrackingConflictError, Warming
 
 log = logging.getLogger("agentmem.worker")
 Connect = Callable[[], AbstractContextManager[psycopg.Connection]]
@@ -71,8 +72,15 @@ class ProjectionRunner:
         self.connect = connect
         self.batch_size = batch_size
         self._recent: deque[tuple[float, int]] = deque()
+        self._ahead: Future[None] | None = None
+        self._warming = projection if isinstance(projection, Warming) else None
+        self._warmer = ThreadPoolExecutor(1, f"warm-{projection.name}") if self._warming else None
         with self.connect() as conn:
             ensure_tracking(conn, projection.name)
+
+    def close(self) -> None:
+        if self._warmer is not None:
+            self._warmer.shutdown(wait=True, cancel_futures=True)
 
     def _rate(self, covered: int) -> float:
         """Events per second over the last minute."""
@@ -92,7 +100,8 @@ class ProjectionRunner:
         notifications = self.log.after(previous, self.batch_size)
         if not notifications:
             return 0
-        envelopes = [Envelope(n.id, self.log.decode(n)) for n in notifications if self.projection.wants(n.topic)]
+        envelopes = self._decode(notifications)
+        self._warm_next(envelopes, notifications[-1].id)
         try:
             tracking = Tracking(self.projection.name, previous, notifications[-1].id, self._rate(len(notifications)))
             self.projection.apply(envelopes, tracking)
@@ -100,6 +109,26 @@ class ProjectionRunner:
             log.info("%s: another worker applied this batch first", self.projection.name)
             return 0
         return len(notifications)
+
+    def _decode(self, notifications: Sequence[Notification]) -> list[Envelope]:
+        return [Envelope(n.id, self.log.decode(n)) for n in notifications if self.projection.wants(n.topic)]
+
+    def _warm_next(self, current: list[Envelope], last: int) -> None:
+        """Starts preparing the batch after `last` in the background, once the previous preparation (which
+        covered the batch about to be applied) is done, so the model embeds while PostgreSQL writes."""
+        if self._warmer is None:
+            return
+        if self._ahead is not None:
+            self._ahead.result()
+        self._ahead = self._warmer.submit(self._warm, current, last)
+
+    def _warm(self, current: list[Envelope], last: int) -> None:
+        try:
+            ahead = self._decode(self.log.after(last, self.batch_size))
+            if ahead and self._warming is not None:
+                self._warming.warm(current, ahead)
+        except Exception:  # a speed-up only: apply embeds whatever was not prepared
+            log.warning("%s: preparing the next batch failed", self.projection.name, exc_info=True)
 
     def catch_up(
         self, on_progress: Callable[[Progress], None] | None = None, stop: threading.Event | None = None
@@ -132,31 +161,40 @@ class Worker:
             listener.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(EVENTS_TABLE)))
             listener.execute("LISTEN agentmem_read_models")
             runners = self.build_runners()
-            held: set[str] = set()
-            while not self.stop.is_set():
-                pending = False
+            try:
+                self._loop(listener, runners)
+            finally:
                 for runner in runners:
-                    name = runner.projection.name
-                    if name not in held and self._try_lock(listener, name):
-                        held.add(name)
-                        log.info("driving projection %s", name)
-                    if name in held:
-                        try:
-                            pending = self._drain(runner) or pending
-                        except Exception:
-                            log.exception("projection %s failed; retrying after a pause", name)
-                            self.stop.wait(1.0)
-                            pending, changed = False, True
-                            break
-                else:
-                    changed = False
-                if not pending:
-                    changed = self._wait(listener) or changed
-                if changed:
-                    runners = self.build_runners()
-                    for name in held - {r.projection.name for r in runners}:
-                        self._unlock(listener, name)
-                        held.discard(name)
+                    runner.close()
+
+    def _loop(self, listener: psycopg.Connection, runners: list[ProjectionRunner]) -> None:
+        held: set[str] = set()
+        while not self.stop.is_set():
+            pending = False
+            for runner in runners:
+                name = runner.projection.name
+                if name not in held and self._try_lock(listener, name):
+                    held.add(name)
+                    log.info("driving projection %s", name)
+                if name in held:
+                    try:
+                        pending = self._drain(runner) or pending
+                    except Exception:
+                        log.exception("projection %s failed; retrying after a pause", name)
+                        self.stop.wait(1.0)
+                        pending, changed = False, True
+                        break
+            else:
+                changed = False
+            if not pending:
+                changed = self._wait(listener) or changed
+            if changed:
+                for runner in runners:
+                    runner.close()
+                runners[:] = self.build_runners()  # in place: run() closes whatever is current at the end
+                for name in held - {r.projection.name for r in runners}:
+                    self._unlock(listener, name)
+                    held.discard(name)
 
     def _drain(self, runner: ProjectionRunner) -> bool:
         """Applies batches until caught up; True if it stopped early to let other projections run."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from agentmem.domain.base import TenantAggregate
 
@@ -45,4 +45,13 @@ class Projection(Protocol):
 
     def apply(self, events: Sequence[Envelope], tracking: Tracking) -> None:
         """Applies the events and records the tracking in one transaction (TrackingConflictError if stale)."""
+        ...
+
+
+@runtime_checkable
+class Warming(Protocol):
+    """A projection that can prepare the next batch (e.g. embed it) while the current one is being written."""
+
+    def warm(self, current: Sequence[Envelope], ahead: Sequence[Envelope]) -> None:
+        """Prepares `ahead`, the events after `current`; only a speed-up, so it may be skipped or fail."""
         ...

@@ -60,6 +60,11 @@ class MemoryView(Protocol):
         changed (its own text or its run context) with `embed((text, context_texts))`, and moves tracking."""
         ...
 
+    def preview_documents(self, earlier: Sequence[NewRow], rows: Sequence[NewRow]) -> list[tuple[str, Sequence[str]]]:
+        """What `apply` will most likely embed for `rows` (text, context), once `earlier` rows (the batch being
+        applied now, committed or not) are in: read outside any transaction, for embedding ahead of time."""
+        ...
+
 
 CONTEXT_TURNS = 2
 
@@ -91,6 +96,18 @@ class MemoriesProjection:
 
     def embed_documents(self, items: Sequence[tuple[str, Sequence[str]]]) -> Vectors:
         return self.embedder.embed([document(text, context) for text, context in items])
+
+    def warm(self, current: Sequence[Envelope], ahead: Sequence[Envelope]) -> None:
+        """Embeds the next batch's new memories while the current one is being written (the runner calls this
+        in a background thread). Speculative: the vectors land in the embedding cache under their document's
+        hash, so `apply` finds them if the documents came out the same, and embeds afresh if not (e.g. when
+        the current batch deleted a memory that was context)."""
+        rows = self.new_rows(ahead)
+        if rows:
+            self.embed_documents(self.view.preview_documents(self.new_rows(current), rows))
+
+    def new_rows(self, events: Sequence[Envelope]) -> list[NewRow]:
+        return [self._new_row(e.position, e.event) for e in events if isinstance(e.event, Memory.Created)]
 
     def apply(self, events: Sequence[Envelope], tracking: Tracking) -> None:
         rows: list[NewRow] = []

@@ -46,13 +46,15 @@ class MessagesProjection(MemoriesProjection):
     def wants(self, topic: str) -> bool:
         return topic == MESSAGE_TOPIC
 
-    def apply(self, events: Sequence[Envelope], tracking: Tracking) -> None:
-        rows = [
+    def new_rows(self, events: Sequence[Envelope]) -> list[NewRow]:
+        return [
             self._message_row(envelope.position, envelope.event)
             for envelope in events
             if isinstance(envelope.event, ConversationSegment.MessageAppended)
         ]
-        self.view.apply(rows, [], tracking, self.embed_documents)
+
+    def apply(self, events: Sequence[Envelope], tracking: Tracking) -> None:
+        self.view.apply(self.new_rows(events), [], tracking, self.embed_documents)
 
     @staticmethod
     def _message_row(position: int, event: ConversationSegment.MessageAppended) -> NewRow:

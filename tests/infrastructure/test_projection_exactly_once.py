@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,11 +18,14 @@ from psycopg.sql import SQL, Identifier
 from agentmem.application.memories import MemoryApplication, NewMemory
 from agentmem.domain.base import Context
 from agentmem.infrastructure.database import sync_pool
+from agentmem.infrastructure.embedders import embedder_for
+from agentmem.infrastructure.embedding_cache import CachedEmbedder
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
-from agentmem.infrastructure.postgres_memories import create_table
+from agentmem.infrastructure.postgres_memories import PostgresMemoryView, create_table
 from agentmem.infrastructure.read_models import searchable_runner
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import EventLog, ProjectionRunner
+from agentmem.projections.memories import MemoriesProjection
 from tests.stubs.openai_stub import OpenAIStub
 
 SERVING = "memories_g1"
@@ -202,3 +205,51 @@ def test_the_embedding_cache_never_embeds_a_text_twice(fresh_database: Callable[
         embedded = stub.texts
         replay(settings, "memories_g97")
         assert embedded == 4 and stub.texts == embedded  # three texts, one edit: each embedded once
+
+
+class ThreadCountingEmbedder:
+    """Passes texts to the real embedder and notes which thread asked for each."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.spec = inner.spec
+        self.dimension = inner.dimension
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        self.calls.append((threading.current_thread().name, list(texts)))
+        return self.inner.embed(texts)
+
+
+def test_the_next_batch_is_embedded_while_the_current_one_is_written(
+    fresh_database: Callable[..., Settings],
+) -> None:
+    """The runner embeds batch k+1 in the background during batch k's transaction; apply then finds those
+    vectors in the cache, nothing is embedded twice, and the read model equals a one-go replay."""
+    with OpenAIStub(delay=0.01) as stub:
+        settings = stub_database(fresh_database, stub)
+        head = write_history(settings, runs=4, turns=50)  # 200 new memories, then edits
+        assert settings.database_url
+        pool = sync_pool(settings.database_url, 4, "warm")
+        log = EventLog(settings.database_url)
+        counting = ThreadCountingEmbedder(embedder_for(settings.embedder, settings))
+        view = PostgresMemoryView(pool, SERVING)
+        runner = ProjectionRunner(
+            MemoriesProjection(SERVING, view, CachedEmbedder(counting, pool)), log, pool.connection, 50
+        )
+        try:
+            runner.catch_up()
+        finally:
+            runner.close()
+            log.close()
+            pool.close()
+        assert position_of(settings, SERVING) == head
+        ahead = [text for thread, texts in counting.calls if thread.startswith("warm-") for text in texts]
+        inline = [text for thread, texts in counting.calls if not thread.startswith("warm-") for text in texts]
+        first_batch = counting.calls[0][1]  # the first batch is embedded inline (nothing was ahead of it)
+        # every other new memory was embedded ahead; inline after that only the edits' re-embeds
+        assert len(ahead) + len(first_batch) == 200 and len(ahead) >= 150
+        assert not set(ahead) & set(inline)
+        everything = ahead + inline
+        assert len(everything) == len(set(everything))  # nothing embedded twice
+        assert snapshot(settings, SERVING) == replay(settings)
