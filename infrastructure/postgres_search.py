@@ -4,7 +4,9 @@ Hybrid scoring (chosen by measurement on LoCoMo, see README "Search quality"):
   idf(t)   = ln(1 + (N - df_t + 0.5) / (df_t + 0.5))   N, df over live memories of the user (or the tenant)
   bm25(d)  = sum of idf(t) over the distinct query lexemes in d         (BM25 with b = 0 and binary tf)
   lexical candidates: memories holding one of the rarest query lexemes, taken in increasing df order while
-             the summed df stays <= BUDGET (bounded work at any scale), plus the dense candidates
+             the summed df stays <= BUDGET (bounded work at any scale), plus the dense candidates; text mode
+             always takes the rarest lexeme, and when even that one is in more than BUDGET memories (a word
+             that barely discriminates), BUDGET of them in index order
   bm_n     = bm25 / max bm25 over the lexical top DEPTH;  dn_n = min-max of cosine over the dense top DEPTH
   F(d)     = ALPHA * bm_n + (1 - ALPHA) * dn_n
   score(d) = F(d) + SMOOTH * (F(prev(d)) + F(next(d)))    prev/next: adjacent live memories of the same run
@@ -190,9 +192,10 @@ class PostgresMemorySearch:
     def _dense(
         self, p: Params, main_scope: Composable, vector: np.ndarray | None, exact: bool, depth: Composable
     ) -> Composable:
-        """`dn`: the nearest live memories by cosine; `+ 0` hides the HNSW index to force an exact scan."""
+        """`dn`: the nearest live memories by cosine, from HNSW or by an exact scan."""
         vec = p.add(vector, "::vector")
-        order = SQL("(embedding <=> {v}) + 0" if exact else "embedding <=> {v}").format(v=vec)
+        # exact: sort by the computed similarity (one distance per row; the HNSW index cannot serve `s DESC`)
+        order = SQL("s DESC" if exact else "embedding <=> {v}").format(v=vec)
         return SQL(
             "dn AS MATERIALIZED (SELECT id, 1 - (embedding <=> {v}) AS s FROM {t} WHERE {scope}"
             " AND embedding IS NOT NULL ORDER BY {order} LIMIT {depth})"
@@ -248,8 +251,9 @@ class PostgresMemorySearch:
             ).format(lex=self.n["lex"], only=only)
         return SQL(
             "bm AS MATERIALIZED (SELECT c.id, max(c.s) AS s FROM (SELECT l.id, {score} AS s"
-            " FROM (SELECT DISTINCT po.id FROM {postings} po WHERE po.tenant_id = {tenant} AND po.scope = {stat}"
-            " AND po.lexeme = ANY(ARRAY(SELECT lexeme FROM qterms WHERE generates))) found"
+            " FROM (SELECT DISTINCT x.id FROM (SELECT po.id FROM {postings} po WHERE po.tenant_id = {tenant}"
+            " AND po.scope = {stat} AND po.lexeme = ANY(ARRAY(SELECT lexeme FROM qterms WHERE generates))"
+            "{cap}) x) found"
             " JOIN {lex} l ON l.id = found.id"
             " WHERE {lex_scope}{only}{dense}) c WHERE c.s > 0 GROUP BY c.id ORDER BY s DESC, c.id LIMIT {depth})"
         ).format(
@@ -262,6 +266,8 @@ class PostgresMemorySearch:
             only=only,
             dense=dense,
             depth=depth,
+            # search syntax reads every query lexeme's postings: the strict match must see all its candidates
+            cap=SQL("") if strict is not None else SQL(" LIMIT {}").format(p.add(BUDGET)),
         )
 
     def _fusion(self, p: Params) -> Composable:

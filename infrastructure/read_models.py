@@ -83,7 +83,8 @@ def dimension_of(spec: str) -> int:
 
 
 def prepare_read_models(conn: psycopg.Connection, settings: Settings) -> None:
-    """Creates the shared tables, every plain read model, and on first start each searchable one."""
+    """Creates the shared tables, every plain read model, and on first start each searchable one (later starts
+    add any index a newer version defines to the serving tables)."""
     conn.execute(SCHEMA)
     ensure_reader_role(conn)
     for plain in PLAIN:
@@ -96,7 +97,9 @@ def prepare_read_models(conn: psycopg.Connection, settings: Settings) -> None:
             create_table(conn, table, dimension_of(settings.embedder))
             ensure_tracking(conn, table)
             switch_read_model(conn, ReadModel(name, table, settings.embedder, dimension_of(settings.embedder)))
-        elif model.embedder != settings.embedder:
+            continue
+        create_table(conn, model.table, model.dimension)  # IF NOT EXISTS throughout: adds only what is missing
+        if model.embedder != settings.embedder:
             log.warning(
                 "%s is indexed with %s, not AGENTMEM_EMBEDDER=%s; run `agentmem projections rebuild %s "
                 "--embedder %s` to switch",

@@ -108,3 +108,44 @@ async def test_small_tenants_and_selective_filters_get_their_full_top_k(
             assert float(np.mean(recalls)) >= 0.95
         finally:
             await pool.close()
+
+
+@pytest.mark.asyncio
+async def test_text_search_on_words_in_thousands_of_memories_stays_ranked(
+    fresh_database: Callable[..., Settings],
+) -> None:
+    """Even the rarest query word is in more memories than the candidate budget: text search scores a
+    bounded set of them and still ranks memories with more of the query's words first."""
+    with OpenAIStub() as stub:
+        settings = fresh_database(
+            embedder="openai:stub-embed:64", embedding_base_url=stub.base_url, embedding_api_key="k"
+        )
+        assert settings.database_url
+        factory = make_factory(settings.database_url, 2)
+        app = MemoryApplication(
+            event_store_env(settings.database_url, 2), factory=factory, positions=PostgresEventPositions(factory)
+        )
+        try:  # "morning" in 2,400 memories, "coffee" in every other one of them and in 600 more
+            texts = [f"morning walk number w{i}" + (" with coffee" if i % 2 else "") for i in range(2400)]
+            texts += [f"coffee break number w{i}" for i in range(2400, 3000)]
+            for start in range(0, len(texts), 1000):
+                app.add_batch([NewMemory(text=t) for t in texts[start : start + 1000]], Context("t", "l", str(start)))
+        finally:
+            app.close()
+        pool = sync_pool(settings.database_url, 2, "load")
+        log = EventLog(settings.database_url)
+        try:
+            searchable_runner(settings, pool, log, "memories", TABLE, settings.embedder, batch_size=1000).catch_up()
+        finally:
+            log.close()
+            pool.close()
+        apool = await async_pool(settings.database_url, 2, "search")
+        try:
+            search = PostgresMemorySearch(apool, TABLE)
+            both = await search.search(Scope("t"), "coffee in the morning", None, "text", 10, None)
+            assert len(both) == 10
+            assert all("coffee" in h.memory.text and "morning" in h.memory.text for h in both)
+            one = await search.search(Scope("t"), "morning", None, "text", 10, None)
+            assert len(one) == 10 and all("morning" in h.memory.text for h in one)
+        finally:
+            await apool.close()
