@@ -30,22 +30,16 @@ def sentence(rng: random.Random) -> str:
     return " ".join(rng.sample(WORDS, 6))
 
 
-def load(settings: Settings) -> None:
-    """Three large tenants, one small one; one large tenant tags every 40th memory as rare."""
+def write_and_project(settings: Settings, batches: list[tuple[str, list[NewMemory]]]) -> None:
+    """Appends each (tenant, memories) batch to the log, then projects the whole log in one go."""
     assert settings.database_url
     factory = make_factory(settings.database_url, 2)
     app = MemoryApplication(
         event_store_env(settings.database_url, 2), factory=factory, positions=PostgresEventPositions(factory)
     )
-    rng = random.Random(7)
     try:
-        for tenant in ("big-1", "big-2", "big-3"):
-            for chunk in range(2):
-                app.add_batch(
-                    [NewMemory(text=sentence(rng), metadata={"rare": i % 40 == 0}) for i in range(1000)],
-                    Context(tenant, "loader", f"{tenant}-{chunk}"),
-                )
-        app.add_batch([NewMemory(text=sentence(rng)) for _ in range(60)], Context("small", "loader", "s"))
+        for number, (tenant, memories) in enumerate(batches):
+            app.add_batch(memories, Context(tenant, "loader", f"batch-{number}"))
     finally:
         app.close()
     pool = sync_pool(settings.database_url, 2, "load")
@@ -55,6 +49,17 @@ def load(settings: Settings) -> None:
     finally:
         log.close()
         pool.close()
+
+
+def load(settings: Settings) -> None:
+    """Three large tenants, one small one; one large tenant tags every 40th memory as rare."""
+    rng = random.Random(7)
+    batches = [
+        (tenant, [NewMemory(text=sentence(rng), metadata={"rare": i % 40 == 0}) for i in range(1000)])
+        for tenant in ("big-1", "big-2", "big-3")
+        for _chunk in range(2)
+    ]
+    write_and_project(settings, [*batches, ("small", [NewMemory(text=sentence(rng)) for _ in range(60)])])
 
 
 def exact_top(settings: Settings, query: np.ndarray, tenant: str, k: int, rare_only: bool = False) -> list[str]:
@@ -120,25 +125,13 @@ async def test_text_search_on_words_in_thousands_of_memories_stays_ranked(
         settings = fresh_database(
             embedder="openai:stub-embed:64", embedding_base_url=stub.base_url, embedding_api_key="k"
         )
-        assert settings.database_url
-        factory = make_factory(settings.database_url, 2)
-        app = MemoryApplication(
-            event_store_env(settings.database_url, 2), factory=factory, positions=PostgresEventPositions(factory)
+        # "morning" in 2,400 memories, "coffee" in every other one of them and in 600 more
+        texts = [f"morning walk number w{i}" + (" with coffee" if i % 2 else "") for i in range(2400)]
+        texts += [f"coffee break number w{i}" for i in range(2400, 3000)]
+        write_and_project(
+            settings, [("t", [NewMemory(text=t) for t in texts[i : i + 1000]]) for i in range(0, 3000, 1000)]
         )
-        try:  # "morning" in 2,400 memories, "coffee" in every other one of them and in 600 more
-            texts = [f"morning walk number w{i}" + (" with coffee" if i % 2 else "") for i in range(2400)]
-            texts += [f"coffee break number w{i}" for i in range(2400, 3000)]
-            for start in range(0, len(texts), 1000):
-                app.add_batch([NewMemory(text=t) for t in texts[start : start + 1000]], Context("t", "l", str(start)))
-        finally:
-            app.close()
-        pool = sync_pool(settings.database_url, 2, "load")
-        log = EventLog(settings.database_url)
-        try:
-            searchable_runner(settings, pool, log, "memories", TABLE, settings.embedder, batch_size=1000).catch_up()
-        finally:
-            log.close()
-            pool.close()
+        assert settings.database_url
         apool = await async_pool(settings.database_url, 2, "search")
         try:
             search = PostgresMemorySearch(apool, TABLE)
