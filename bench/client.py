@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -17,7 +17,7 @@ import msgspec
 import numpy as np
 
 
-def stats(samples_ms: list[float]) -> dict[str, float]:
+def stats(samples_ms: Sequence[float]) -> dict[str, float]:
     """p50/p95/p99/mean in milliseconds."""
     if not samples_ms:
         return {"n": 0}

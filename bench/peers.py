@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from agentmem.bench.client import stats
 from agentmem.bench.locomo import Conversation, Scores
 from agentmem.bench.synthetic import memory_texts
 
@@ -264,18 +265,6 @@ def _config_summary(kit: Mem0Kit, peer: Peer) -> dict[str, object]:
     }
 
 
-def _stats(samples_ms: Sequence[float]) -> dict[str, float]:
-    """p50/p95/p99/mean in milliseconds (the same shape as the rest of the suite)."""
-    if not samples_ms:
-        return {"n": 0}
-    values = np.asarray(samples_ms)
-    return {
-        "n": len(values),
-        **{f"p{q}": round(float(np.percentile(values, q)), 2) for q in (50, 95, 99)},
-        "mean": round(float(values.mean()), 2),
-    }
-
-
 def _add_workload(peer: Peer, texts: list[str]) -> dict[str, object]:
     """Single adds, one thread, infer=False, each through mem0's public `add`."""
     for index in range(WARMUP):
@@ -287,7 +276,7 @@ def _add_workload(peer: Peer, texts: list[str]) -> dict[str, object]:
         peer.memory.add(text, user_id="writer", metadata={"topic": f"t{index % TOPICS}"}, infer=False)
         latencies.append((time.perf_counter() - before) * 1000)
     wall = time.perf_counter() - started
-    return {"latency_ms": _stats(latencies), "adds_per_s": round(len(texts) / wall, 1) if texts else 0.0}
+    return {"latency_ms": stats(latencies), "adds_per_s": round(len(texts) / wall, 1) if texts else 0.0}
 
 
 def _bulk_add(kit: Mem0Kit, peer: Peer, rows: Sequence[Row]) -> None:
@@ -388,8 +377,8 @@ def _search_probe(peer: Peer, queries: list[str], per_user: dict[str, int]) -> d
             short_in_index += _candidates(peer, query, vector, user, TOP_K) < min(TOP_K, per_user[user])
     p50_total, p50_embedding = float(np.percentile(total, 50)), float(np.percentile(embedding, 50))
     return {
-        "latency_ms": _stats(total),
-        "embedding_ms": _stats(embedding),
+        "latency_ms": stats(total),
+        "embedding_ms": stats(embedding),
         "embedding_share_p50": round(p50_embedding / p50_total, 3),
         "short_results": {
             "queries": len(queries),
@@ -488,7 +477,7 @@ def _locomo_workload(
         "questions": questions,
         "index": "hnsw" if peer.memory.vector_store.use_hnsw else "none (exact scan)",
         "ingest_seconds": round(ingest_seconds, 1),
-        "latency_ms": _stats(latencies),
+        "latency_ms": stats(latencies),
         "short_results": {"count": short, "share": round(short / questions, 4) if questions else 0.0},
     }
     return scores.result(), run

@@ -261,17 +261,20 @@ class PostgresMemoryView:
             for tenant, user, run, seq, text in cursor.fetchall():
                 runs[(tenant, user, run)][seq] = text
         for row in earlier:
-            tail = runs.get((row.tenant_id, row.user_id, row.run_id))
-            if tail is not None:
-                tail[row.position] = row.text
+            run = runs.get((row.tenant_id, row.user_id, row.run_id))
+            if run is not None:
+                run[row.position] = row.text
+        # what came before the batch, oldest first; the batch's rows (in log order) are appended as they go
+        first = min((r.position for r in rows), default=0)
+        tails = {key: [run[seq] for seq in sorted(run) if seq < first] for key, run in runs.items()}
         documents: list[tuple[str, Sequence[str]]] = []
         for row in rows:
             if row.run_id is None:
                 documents.append((row.text, []))
                 continue
-            tail = runs[(row.tenant_id, row.user_id, row.run_id)]
-            documents.append((row.text, [tail[seq] for seq in sorted(tail, reverse=True) if seq < row.position][:2]))
-            tail[row.position] = row.text
+            tail = tails[(row.tenant_id, row.user_id, row.run_id)]
+            documents.append((row.text, tail[:-3:-1]))  # the two newest, newest first
+            tail.append(row.text)
         return documents
 
     def _embed(
