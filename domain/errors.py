@@ -1,0 +1,76 @@
+"""The kinds of failure every layer's errors belong to; each entrypoint maps these few kinds, never the many errors.
+
+Domain, application and infrastructure errors inherit one of these bases, so the HTTP API (and the MCP server,
+the job worker, the CLI) knows what a failure means without importing where it came from:
+
+| base             | meaning                                                   | HTTP |
+| ---------------- | --------------------------------------------------------- | ---- |
+| InvalidInput     | the caller's input breaks a rule; `field` names where     | 422  |
+| BadRequest       | the request cannot be read as given (cursor, version)     | 400  |
+| Unauthenticated  | no, unknown, revoked or expired credentials               | 401  |
+| Forbidden        | known caller, not allowed                                 | 403  |
+| NotFound         | no such thing for this tenant (another tenant's id alike) | 404  |
+| Conflict         | the state does not allow it now (stale version, deleted)  | 409  |
+| LimitExceeded    | a rate or quota is spent; `retry_after` when waiting helps| 429  |
+| Unavailable      | a dependency is down, behind or not configured            | 503  |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AgentMemError(Exception):
+    """Base of every error AgentMem raises on purpose; `details` go into the error answer as extra fields."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.details: dict[str, Any] = {k: v for k, v in details.items() if v is not None}
+
+
+class InvalidInput(AgentMemError):
+    """The input breaks a rule; `field` names the part (e.g. `text`, `messages[2].content`)."""
+
+    def __init__(self, field: str, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.field = field
+
+
+class BadRequest(AgentMemError):
+    """The request cannot be read as given (a cursor this list did not hand out, a malformed header)."""
+
+    def __init__(self, message: str, field: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.field = field
+
+
+class Unauthenticated(AgentMemError):
+    """No credentials, or credentials that are unknown, wrong, revoked or expired."""
+
+
+class Forbidden(AgentMemError):
+    """The caller is known but may not do this."""
+
+
+class NotFound(AgentMemError):
+    """No such thing for this tenant."""
+
+
+class Conflict(AgentMemError):
+    """The current state does not allow the change."""
+
+
+class LimitExceeded(AgentMemError):
+    """A rate limit or quota is spent; `retry_after` (seconds) when waiting helps."""
+
+    def __init__(self, message: str, retry_after: int | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retry_after = retry_after
+
+
+class Unavailable(AgentMemError):
+    """A dependency is down, behind, or not configured; `retry_after` (seconds) when waiting helps."""
+
+    def __init__(self, message: str, retry_after: int | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retry_after = retry_after
