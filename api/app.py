@@ -1,4 +1,4 @@
-"""The Litestar application: every controller, dependency and error handler wired in one place."""
+"""The Litestar application: every controller, the guards, the boundary rules and the error mapping."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import swagger_ui_bundle
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Reference, SecurityScheme
+from litestar.static_files import create_static_files_router
 
+from agentmem.api.boundary import boundary_middleware, strict_body
 from agentmem.api.context import request_context, request_id_middleware, request_principal
 from agentmem.api.controllers.admin import AdminController
 from agentmem.api.controllers.agent_memory import AgentBlocksController, AgentContextController
@@ -29,34 +32,61 @@ from agentmem.api.controllers.organizations import OrganizationController
 from agentmem.api.controllers.users import UserController
 from agentmem.api.errors import EXCEPTION_HANDLERS
 from agentmem.api.guards import require_permission
-from agentmem.api.services import Services, services_from_state
-from agentmem.infrastructure.settings import Settings
+from agentmem.runtime.container import Container
+from agentmem.runtime.settings import Settings
 
 VERSION = "0.1.0"
+DOCS_ASSETS = "/schema/assets"
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     "bearer": SecurityScheme(type="http", scheme="bearer", description="An API key (am_…) or a token"),
     "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
 }
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> Litestar:
-    """Builds the app; services are created at startup from the settings unless given."""
+def openapi_config() -> OpenAPIConfig:
+    """OpenAPI 3.1 at /schema; Swagger UI from assets installed with the package (no CDN: works offline)."""
+    return OpenAPIConfig(
+        title="AgentMem",
+        version=VERSION,
+        description="Event-sourced memory for AI agents: versioned, auditable, hybrid search.",
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/swagger",
+                js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+            )
+        ],
+        components=Components(security_schemes=SECURITY_SCHEMES),
+        security=[{"bearer": []}, {"apiKey": []}],
+    )
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
+    """Builds the app; the container is created at startup from the settings unless given."""
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper())
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        running = services or Services.build(settings)
+        running = container or Container(settings)
         await running.start()
-        app.state.services = running
+        app.state.container = running
         try:
             yield
         finally:
-            if services is None:
+            if container is None:
                 await running.close()
             else:
                 await running.stop()
 
+    docs_assets = create_static_files_router(
+        path=DOCS_ASSETS,
+        directories=[swagger_ui_bundle.swagger_ui_path],
+        opt={"public": True},
+        include_in_schema=False,
+    )
     return Litestar(
         route_handlers=[
             HealthController,
@@ -74,24 +104,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             UserController,
             ApiKeyController,
             AuditController,
+            docs_assets,
         ],
         dependencies={
-            "services": Provide(services_from_state, sync_to_thread=False),
             "context": Provide(request_context, sync_to_thread=False),
             "principal": Provide(request_principal, sync_to_thread=False),
         },
-        middleware=[request_id_middleware],
-        guards=[require_permission],
+        middleware=[request_id_middleware, boundary_middleware(settings.max_body_bytes)],
+        guards=[require_permission, strict_body],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="AgentMem",
-            version=VERSION,
-            description="Event-sourced memory for AI agents: versioned, auditable, hybrid search.",
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
-            components=Components(security_schemes=SECURITY_SCHEMES),
-            security=[{"bearer": []}, {"apiKey": []}],
-        ),
+        openapi_config=openapi_config(),
     )

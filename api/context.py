@@ -1,40 +1,21 @@
-"""Per-request context: the request id and who is acting for which tenant."""
+"""Per-request context: the request id, and who is acting for which tenant."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from agentmem.application.authentication import Principal
 from agentmem.domain.base import Context
 
 REQUEST_ID_HEADER = "x-request-id"
 POSITION_HEADER = "AgentMem-Position"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: their tenant, their id (`key:<id>` or `user:<id>`), their role and what it permits."""
-
-    tenant_id: str
-    actor_id: str
-    role: str
-    permissions: frozenset[str]
-    kind: str = "api_key"
-    superadmin: bool = False
-    organization_name: str = ""
-    key_id: str | None = None
-    user_id: str | None = None
-    token_id: str | None = None
-    token_expires_at: int | None = None
-    requests_per_minute: int = 0
-    max_memories: int = 0
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -69,9 +50,4 @@ def request_principal(request: Request) -> Principal:
 
 def request_context(request: Request) -> Context:
     """The tenant, actor and request id that every event of this request carries."""
-    principal = request_principal(request)
-    return Context(
-        tenant_id=principal.tenant_id,
-        actor_id=principal.actor_id,
-        request_id=request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
-    )
+    return request_principal(request).context(request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex)

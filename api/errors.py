@@ -1,4 +1,4 @@
-"""One error shape for every failure, with the right status; never a 500 for bad input."""
+"""One error shape for every failure, mapped once from the kind of error; never a 500 for bad input."""
 
 from __future__ import annotations
 
@@ -8,46 +8,59 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from agentmem.api.controllers.memory_search import InvalidFilterError
-from agentmem.api.positions import ProjectionBehindError
 from agentmem.api.schemas.common import ErrorItem, ErrorOut
-from agentmem.application.agents import ContextTemplateError
-from agentmem.application.base import IdempotencyKeyReusedError, NotFoundError, VersionConflictError
-from agentmem.application.conversations import ConversationBusyError, TooManyMessagesError
-from agentmem.application.identity import AuthenticationError, OrganizationSuspendedError, WeakPasswordError
-from agentmem.application.memories import BatchTooLargeError
-from agentmem.domain.agent import AgentDeletedError, AgentNotDeletedError, BlockNotAttachedError, InvalidAgentError
-from agentmem.domain.api_key import ApiKeyRevokedError, InvalidApiKeyError
-from agentmem.domain.block import (
-    BlockDeletedError,
-    BlockLimitExceededError,
-    BlockNotDeletedError,
-    BlockReadOnlyError,
-    InvalidBlockError,
+from agentmem.domain.errors import (
+    AgentMemError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    LimitExceeded,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
 )
-from agentmem.domain.conversation import InvalidMessageError
-from agentmem.domain.memory import InvalidMemoryError, MemoryDeletedError, MemoryNotDeletedError
-from agentmem.domain.name_claim import NameTakenError
-from agentmem.domain.organization import InvalidOrganizationError, OrganizationDeletedError
-from agentmem.domain.user import InvalidUserError, UserDeletedError
-from agentmem.infrastructure.postgres_search import CursorError
-from agentmem.infrastructure.quotas import QuotaExceededError
 
 log = logging.getLogger("agentmem.api")
+STATUS: dict[type[AgentMemError], int] = {
+    InvalidInput: 422,
+    BadRequest: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    LimitExceeded: 429,
+    Unavailable: 503,
+}
+EXTRA_FIELDS = ("current_version", "limit", "size")
+_UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 
 
 def error_response(
     status: int, detail: str, errors: list[ErrorItem] | None = None, headers: dict[str, str] | None = None, **extra: Any
 ) -> Response[ErrorOut]:
-    body = ErrorOut(status=status, detail=detail, **extra)
+    body = ErrorOut(status=status, detail=detail, **{k: v for k, v in extra.items() if k in EXTRA_FIELDS})
     if errors:
         body.errors = errors
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
-_UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
+def agentmem_error(_: Request[Any, Any, Any], exc: AgentMemError) -> Response[ErrorOut]:
+    """Any of our errors, by its kind: the status, the message, the field, Retry-After when waiting helps."""
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
+    field = getattr(exc, "field", None)
+    errors = [ErrorItem(message=str(exc), field=field)] if field else None
+    headers: dict[str, str] = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 500:
+        log.error("unmapped error kind", exc_info=exc)
+        return error_response(500, "internal server error")
+    return error_response(status, str(exc), errors, headers or None, **exc.details)
 
 
 def _problem(problem: dict[str, Any], default: str) -> ErrorItem:
@@ -74,48 +87,10 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
 
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorOut]:
-    if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
-        log.error("server error: %s", exc.detail)
-    detail = exc.detail
-    if exc.status_code == 413:
-        detail = "the request body is too large"
+    if exc.status_code >= 500:
+        log.error("server error: %s", exc.detail, exc_info=exc)
+    detail = "the request body is too large" if exc.status_code == 413 else exc.detail
     return error_response(exc.status_code, detail, headers=exc.headers)
-
-
-def not_found(_: Request[Any, Any, Any], exc: NotFoundError) -> Response[ErrorOut]:
-    return error_response(404, str(exc))
-
-
-def version_conflict(_: Request[Any, Any, Any], exc: VersionConflictError) -> Response[ErrorOut]:
-    return error_response(409, str(exc), current_version=exc.current_version)
-
-
-def state_conflict(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
-    return error_response(409, str(exc))
-
-
-def invalid_memory(_: Request[Any, Any, Any], exc: InvalidMemoryError) -> Response[ErrorOut]:
-    return error_response(422, f"invalid input: {exc.field}", [ErrorItem(message=str(exc), field=exc.field)])
-
-
-def invalid_field(
-    _: Request[Any, Any, Any], exc: InvalidBlockError | InvalidAgentError | InvalidMessageError
-) -> Response[ErrorOut]:
-    return error_response(422, f"invalid input: {exc.field}", [ErrorItem(message=str(exc), field=exc.field)])
-
-
-def over_limit(_: Request[Any, Any, Any], exc: BlockLimitExceededError) -> Response[ErrorOut]:
-    """422 naming the block's limit and the size the change would have made."""
-    item = ErrorItem(message=str(exc), field=exc.field)
-    return error_response(422, str(exc), [item], limit=exc.limit, size=exc.size)
-
-
-def not_attached(_: Request[Any, Any, Any], exc: BlockNotAttachedError) -> Response[ErrorOut]:
-    return error_response(404, str(exc))
-
-
-def unprocessable(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
-    return error_response(422, str(exc))
 
 
 def internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
@@ -123,78 +98,9 @@ def internal_error(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorO
     return error_response(500, "internal server error")
 
 
-def projection_behind(_: Request[Any, Any, Any], exc: ProjectionBehindError) -> Response[ErrorOut]:
-    return error_response(503, str(exc), headers={"Retry-After": "1"})
-
-
-def bad_cursor(_: Request[Any, Any, Any], exc: CursorError) -> Response[ErrorOut]:
-    return error_response(400, str(exc), [ErrorItem(message=str(exc), field="cursor")])
-
-
-def invalid_filter(_: Request[Any, Any, Any], exc: InvalidFilterError) -> Response[ErrorOut]:
-    return error_response(422, f"invalid input: {exc.field}", [ErrorItem(message=str(exc), field=exc.field)])
-
-
-def invalid_identity(
-    _: Request[Any, Any, Any], exc: InvalidOrganizationError | InvalidUserError | InvalidApiKeyError
-) -> Response[ErrorOut]:
-    return error_response(422, f"invalid input: {exc.field}", [ErrorItem(message=str(exc), field=exc.field)])
-
-
-def weak_password(_: Request[Any, Any, Any], exc: WeakPasswordError) -> Response[ErrorOut]:
-    return error_response(422, "invalid input: password", [ErrorItem(message=str(exc), field="password")])
-
-
-def unauthenticated(_: Request[Any, Any, Any], exc: AuthenticationError) -> Response[ErrorOut]:
-    return error_response(401, str(exc), headers={"WWW-Authenticate": "Bearer"})
-
-
-def forbidden(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorOut]:
-    return error_response(403, str(exc))
-
-
-def quota_exceeded(_: Request[Any, Any, Any], exc: QuotaExceededError) -> Response[ErrorOut]:
-    """429; `Retry-After` when waiting helps (a rate limit), none for a full storage quota."""
-    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-    return error_response(429, str(exc), headers=headers)
-
-
 EXCEPTION_HANDLERS: dict[Any, Any] = {
-    QuotaExceededError: quota_exceeded,
-    AuthenticationError: unauthenticated,
-    OrganizationSuspendedError: forbidden,
-    WeakPasswordError: weak_password,
-    InvalidOrganizationError: invalid_identity,
-    InvalidUserError: invalid_identity,
-    InvalidApiKeyError: invalid_identity,
-    NameTakenError: state_conflict,
-    OrganizationDeletedError: state_conflict,
-    UserDeletedError: state_conflict,
-    ApiKeyRevokedError: state_conflict,
-    ProjectionBehindError: projection_behind,
-    CursorError: bad_cursor,
-    InvalidFilterError: invalid_filter,
+    AgentMemError: agentmem_error,
     ValidationException: validation_error,
     HTTPException: http_error,
-    NotFoundError: not_found,
-    VersionConflictError: version_conflict,
-    MemoryDeletedError: state_conflict,
-    MemoryNotDeletedError: state_conflict,
-    InvalidMemoryError: invalid_memory,
-    InvalidBlockError: invalid_field,
-    InvalidAgentError: invalid_field,
-    InvalidMessageError: invalid_field,
-    BlockLimitExceededError: over_limit,
-    BlockReadOnlyError: state_conflict,
-    BlockDeletedError: state_conflict,
-    BlockNotDeletedError: state_conflict,
-    AgentDeletedError: state_conflict,
-    AgentNotDeletedError: state_conflict,
-    BlockNotAttachedError: not_attached,
-    ConversationBusyError: state_conflict,
-    ContextTemplateError: unprocessable,
-    TooManyMessagesError: unprocessable,
-    IdempotencyKeyReusedError: unprocessable,
-    BatchTooLargeError: unprocessable,
     Exception: internal_error,
 }

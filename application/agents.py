@@ -7,18 +7,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from agentmem.application.base import AgentMemApplication, ApplicationError, HistoryEntry, NotFoundError
+from agentmem.application.base import AgentMemApplication, ApplicationError, HistoryEntry, NotFoundError, Saved
 from agentmem.domain.agent import Agent, InvalidAgentError
 from agentmem.domain.base import Context
 from agentmem.domain.block import Block
 from agentmem.domain.context_template import DEFAULT_TEMPLATE, TemplateRuleError, render, template_variables
+from agentmem.domain.errors import InvalidInput
 
 
 class AgentNotFoundError(NotFoundError):
     """No such agent for this tenant."""
 
 
-class ContextTemplateError(ApplicationError):
+class ContextTemplateError(ApplicationError, InvalidInput):
     """The agent's context template failed with the data it was given."""
 
 
@@ -39,14 +40,6 @@ class NewAgent:
 
 
 @dataclass(frozen=True, slots=True)
-class SavedAgent:
-    """An agent as a command left it, and the log position of its last event."""
-
-    agent: Agent
-    position: int
-
-
-@dataclass(frozen=True, slots=True)
 class CompiledContext:
     """The system prompt an agent would be given, and the blocks (at their versions) that went into it."""
 
@@ -60,16 +53,16 @@ class AgentApplication(AgentMemApplication):
 
     aggregate_cache_size = 1_000
 
-    def create(self, new: NewAgent, context: Context) -> SavedAgent:
+    def create(self, new: NewAgent, context: Context) -> Saved[Agent]:
         """Creates an agent; every block it names must be a live block of the tenant."""
         self._check_blocks(new.block_ids, context.tenant_id)
         fields = {name: getattr(new, name) for name in NewAgent.__dataclass_fields__}
         agent = Agent.create(id=uuid4(), context=context, **fields)
-        return SavedAgent(agent, self.record(agent))
+        return Saved(agent, self.record(agent))
 
     def update(
         self, agent_id: UUID, changes: dict[str, Any], context: Context, expected_version: int | None = None
-    ) -> SavedAgent:
+    ) -> Saved[Agent]:
         """Changes fields; `block_ids` (if given) attaches the new ones and detaches the missing ones."""
         changes = dict(changes)
         block_ids = changes.pop("block_ids", None)
@@ -89,14 +82,14 @@ class AgentApplication(AgentMemApplication):
 
     def attach(
         self, agent_id: UUID, block_ids: list[UUID], context: Context, expected_version: int | None = None
-    ) -> SavedAgent:
+    ) -> Saved[Agent]:
         """Attaches live blocks of the tenant (those already attached stay where they are)."""
         self._check_blocks(block_ids, context.tenant_id)
         return self._change(agent_id, context, expected_version, lambda a: a.attach(context, block_ids))
 
     def detach(
         self, agent_id: UUID, block_ids: list[UUID], context: Context, expected_version: int | None = None
-    ) -> SavedAgent:
+    ) -> Saved[Agent]:
         """Detaches attached blocks (the blocks themselves stay)."""
 
         def detach(agent: Agent) -> bool:
@@ -105,18 +98,16 @@ class AgentApplication(AgentMemApplication):
 
         return self._change(agent_id, context, expected_version, detach)
 
-    def delete(self, agent_id: UUID, context: Context, expected_version: int | None = None) -> SavedAgent:
+    def delete(self, agent_id: UUID, context: Context, expected_version: int | None = None) -> Saved[Agent]:
         """Soft-deletes an agent."""
 
         def delete(agent: Agent) -> bool:
-            if agent.deleted:
-                raise AgentNotFoundError(f"agent {agent_id} not found")
             agent.delete(context)
             return True
 
         return self._change(agent_id, context, expected_version, delete)
 
-    def restore(self, agent_id: UUID, context: Context, expected_version: int | None = None) -> SavedAgent:
+    def restore(self, agent_id: UUID, context: Context, expected_version: int | None = None) -> Saved[Agent]:
         """Restores a soft-deleted agent."""
 
         def restore(agent: Agent) -> bool:
@@ -135,10 +126,15 @@ class AgentApplication(AgentMemApplication):
         include_deleted: bool = False,
     ) -> Agent:
         """The agent now, at a version, or at an instant; deleted ones only when asked for."""
-        agent = self.load(Agent, agent_id, tenant_id, version=version, as_of=as_of)
-        if agent is None or (agent.deleted and not include_deleted and version is None):
-            raise AgentNotFoundError(f"agent {agent_id} not found")
-        return agent
+        return self.read(
+            Agent,
+            agent_id,
+            tenant_id,
+            AgentNotFoundError,
+            version=version,
+            as_of=as_of,
+            include_deleted=include_deleted,
+        )
 
     def history(self, agent_id: UUID, tenant_id: str) -> list[HistoryEntry]:
         """Every version of the agent, with who changed which fields, in which request."""
@@ -162,7 +158,7 @@ class AgentApplication(AgentMemApplication):
         try:
             text = render(agent.context_template or DEFAULT_TEMPLATE, variables)
         except TemplateRuleError as error:
-            raise ContextTemplateError(f"the agent's context template failed: {error}") from None
+            raise ContextTemplateError("context_template", f"the agent's context template failed: {error}") from None
         return CompiledContext(agent, text, blocks)
 
     def _check_blocks(self, block_ids: list[UUID], tenant_id: str) -> None:
@@ -171,7 +167,5 @@ class AgentApplication(AgentMemApplication):
             if block is None or block.deleted:
                 raise InvalidAgentError(f"block_ids[{index}]", f"block {block_id} does not exist")
 
-    def _change(self, agent_id: UUID, context: Context, expected_version: int | None, change: Any) -> SavedAgent:
-        missing = lambda: AgentNotFoundError(f"agent {agent_id} not found")  # noqa: E731
-        agent, position = self.change(Agent, agent_id, context, expected_version, change, missing)
-        return SavedAgent(agent, position)
+    def _change(self, agent_id: UUID, context: Context, expected_version: int | None, change: Any) -> Saved[Agent]:
+        return self.change(Agent, agent_id, context, expected_version, change, AgentNotFoundError)

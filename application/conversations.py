@@ -7,6 +7,8 @@ When the remembered segment is full (or none is remembered), the head is found b
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +27,7 @@ from agentmem.domain.conversation import (
     message_slot,
     segment_id,
 )
+from agentmem.domain.errors import BadRequest, Conflict, InvalidInput
 
 MAX_APPEND = 100
 APPEND_RETRIES = 20
@@ -36,11 +39,11 @@ class ConversationNotFoundError(NotFoundError):
     """No such agent (or message) for this tenant."""
 
 
-class ConversationBusyError(ApplicationError):
+class ConversationBusyError(ApplicationError, Conflict):
     """Other writers kept winning the race for the conversation's next slot."""
 
 
-class TooManyMessagesError(ValueError):
+class TooManyMessagesError(ApplicationError, InvalidInput):
     """One append holds more than MAX_APPEND messages."""
 
 
@@ -95,6 +98,23 @@ class MessagePage:
     next_slot: tuple[int, int] | None
 
 
+def encode_slot(order: str, slot: tuple[int, int]) -> str:
+    """An opaque cursor for the page after the message at `slot` (segment, index) in `order`."""
+    return base64.urlsafe_b64encode(json.dumps([order, *slot]).encode()).decode().rstrip("=")
+
+
+def decode_slot(cursor: str, order: str) -> tuple[int, int]:
+    """The slot a cursor of `encode_slot` names (BadRequest for any other string or another order)."""
+    try:
+        cursor_order, segment, index = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        valid = cursor_order == order and isinstance(segment, int) and isinstance(index, int)
+    except Exception:  # noqa: BLE001 - any decoding failure is a bad cursor
+        valid = False
+    if not valid or segment < 0 or index < 0:
+        raise BadRequest("invalid cursor for this list", field="cursor")
+    return segment, index
+
+
 class ConversationApplication(AgentMemApplication):
     """Appends and reads of agents' conversations."""
 
@@ -107,7 +127,7 @@ class ConversationApplication(AgentMemApplication):
     def append(self, agent_id: UUID, messages: Sequence[NewMessage], context: Context) -> Appended:
         """Appends messages in order, atomically; retries when another writer took the next slot first."""
         if not 1 <= len(messages) <= MAX_APPEND:
-            raise TooManyMessagesError(f"append 1 to {MAX_APPEND} messages at a time, not {len(messages)}")
+            raise TooManyMessagesError("messages", f"append 1 to {MAX_APPEND} messages at a time, not {len(messages)}")
         for number, message in enumerate(messages):
             check_message(message, f"messages[{number}].")
         self._live_agent(agent_id, context.tenant_id)

@@ -1,9 +1,9 @@
-"""Identity: organizations, users and API keys; who a credential is; the bootstrap owner."""
+"""Identity: organizations, users and API keys of the platform (who a credential is: authentication.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError
 from eventsourcing.utils import EnvType
 
-from agentmem.application.base import AgentMemApplication, ApplicationError, EventPositions, NotFoundError
+from agentmem.application.base import AgentMemApplication, ApplicationError, EventPositions, NotFoundError, Saved
 from agentmem.application.credentials import (
     MIN_KEY_CHARS,
     KeyHasher,
@@ -20,18 +20,17 @@ from agentmem.application.credentials import (
     key_id,
     lookup_prefix,
     new_api_key,
-    password_matches,
 )
-from agentmem.application.verified import VerifiedIdentities
 from agentmem.domain.api_key import ApiKey
 from agentmem.domain.base import Context
+from agentmem.domain.email_index import EmailIndex
+from agentmem.domain.errors import Conflict, InvalidInput, Unauthenticated
 from agentmem.domain.name_claim import NameClaim, NameTakenError
 from agentmem.domain.organization import Organization
-from agentmem.domain.user import InvalidUserError, User, normalize_email
+from agentmem.domain.user import User, normalize_email
 
 MIN_PASSWORD_CHARS = 8
-DEFAULT_ORGANIZATION = "default"
-BOOTSTRAP_CONTEXT = Context(tenant_id="platform", actor_id="system:bootstrap", request_id="bootstrap")
+EMAIL_RETRIES = 5
 
 
 class OrganizationNotFoundError(NotFoundError):
@@ -46,25 +45,16 @@ class ApiKeyNotFoundError(NotFoundError):
     """No such API key in this organization."""
 
 
-class AuthenticationError(ApplicationError):
-    """The credentials are unknown, wrong, revoked or expired."""
-
-
-class OrganizationSuspendedError(ApplicationError):
-    """The organization is suspended: its credentials are refused until it is reactivated."""
-
-
-class WeakPasswordError(ApplicationError):
+class WeakPasswordError(ApplicationError, InvalidInput):
     """The password is too short."""
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who a credential belongs to: the organization, and the key or the user acting."""
+class EmailTakenError(ApplicationError, Conflict):
+    """Another user of the same organization has this email."""
 
-    organization: Organization
-    key: ApiKey | None = None
-    user: User | None = None
+
+class InvalidKeyError(ApplicationError, Unauthenticated):
+    """A key that cannot be issued (too short)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,31 +75,14 @@ class NewOrganization:
     position: int
 
 
-@dataclass(frozen=True, slots=True)
-class Saved:
-    """An aggregate as a command left it and the log position of its last event."""
-
-    aggregate: Any
-    position: int
-
-
-@dataclass(frozen=True, slots=True)
-class Bootstrapped:
-    """What the first start created: the default organization, its owner and the owner's key."""
-
-    organization: Organization
-    user: User
-    key: IssuedKey | None
-
-
 def check_password(password: str) -> str:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
-        raise WeakPasswordError(f"password must be at least {MIN_PASSWORD_CHARS} characters")
+        raise WeakPasswordError("password", f"password must be at least {MIN_PASSWORD_CHARS} characters")
     return password
 
 
 class IdentityApplication(AgentMemApplication):
-    """Commands on organizations, users and keys; authentication of keys, tokens and passwords."""
+    """Commands and by-id reads on organizations, users and keys."""
 
     def __init__(
         self,
@@ -121,7 +94,6 @@ class IdentityApplication(AgentMemApplication):
     ) -> None:
         self.hasher = KeyHasher(secret)
         super().__init__(env, factory=factory, positions=positions)
-        self.verified = VerifiedIdentities(positions.latest_versions) if positions is not None else None
 
     # organizations
 
@@ -135,19 +107,21 @@ class IdentityApplication(AgentMemApplication):
         return NewOrganization(organization, IssuedKey(key, secret, position), position)
 
     def get_organization(self, organization_id: UUID) -> Organization:
-        organization = self._get(Organization, organization_id)
-        if not isinstance(organization, Organization) or organization.deleted:
+        organization = self.get_aggregate(Organization, organization_id)
+        if organization is None or organization.deleted:
             raise OrganizationNotFoundError(f"organization {organization_id} not found")
         return organization
 
     def find_organization(self, name: str) -> Organization | None:
         """The live organization with this name (case-insensitive), if any."""
-        claim = self._get(NameClaim, NameClaim.id_for("organization", name.strip().lower()))
-        if not isinstance(claim, NameClaim) or claim.ref is None:
+        claim = self.get_aggregate(NameClaim, NameClaim.id_for("organization", name.strip().lower()))
+        if claim is None or claim.ref is None:
             return None
         return self.get_organization(claim.ref)
 
-    def update_organization(self, organization_id: UUID, changes: dict[str, Any], context: Context) -> Saved:
+    def update_organization(
+        self, organization_id: UUID, changes: dict[str, Any], context: Context
+    ) -> Saved[Organization]:
         organization = self.get_organization(organization_id)
         old_name = organization.name
         if not organization.update(context, changes):
@@ -156,17 +130,17 @@ class IdentityApplication(AgentMemApplication):
             return Saved(organization, self.record(organization))
         scoped = replace(context, tenant_id=organization.tenant_id)
         claim = self._claim("organization", organization.name.lower(), organization.id, scoped)
-        old = self._get(NameClaim, NameClaim.id_for("organization", old_name.lower()))
-        assert isinstance(old, NameClaim)
+        old = self.get_aggregate(NameClaim, NameClaim.id_for("organization", old_name.lower()))
+        assert old is not None
         old.release(scoped)
         return Saved(organization, self._save_claimed(claim, organization, old))
 
-    def delete_organization(self, organization_id: UUID, context: Context) -> Saved:
+    def delete_organization(self, organization_id: UUID, context: Context) -> Saved[Organization]:
         """Deletes an organization (its name becomes free); its credentials stop working at once."""
         organization = self.get_organization(organization_id)
         organization.delete(context)
-        claim = self._get(NameClaim, NameClaim.id_for("organization", organization.name.lower()))
-        assert isinstance(claim, NameClaim)
+        claim = self.get_aggregate(NameClaim, NameClaim.id_for("organization", organization.name.lower()))
+        assert claim is not None
         claim.release(replace(context, tenant_id=organization.tenant_id))
         return Saved(organization, self.record(organization, claim))
 
@@ -181,8 +155,8 @@ class IdentityApplication(AgentMemApplication):
         role: str,
         password: str | None = None,
         superadmin: bool = False,
-    ) -> Saved:
-        """Adds a user to the caller's organization; emails are unique across the platform."""
+    ) -> Saved[User]:
+        """Adds a user to the caller's organization; an email is unique within an organization."""
         password_hash = hash_password(check_password(password)) if password is not None else None
         user = User.create(
             id=uuid4(),
@@ -193,8 +167,26 @@ class IdentityApplication(AgentMemApplication):
             password_hash=password_hash,
             superadmin=superadmin,
         )
-        claim = self._claim("email", user.email, user.id, context)
-        return Saved(user, self._save_claimed(claim, user))
+        for _ in range(EMAIL_RETRIES):
+            index = self._email_index(user.email, context)
+            if index.tenant_holds(context.tenant_id):
+                raise EmailTakenError(f"email {user.email!r} is taken in this organization")
+            index.list_user(context, user.id, context.tenant_id)
+            try:
+                return Saved(user, self.record(user, index))
+            except IntegrityError:
+                continue  # another user of this address was added meanwhile: look again
+        raise EmailTakenError(f"email {user.email!r} is being changed concurrently; try again")
+
+    def users_with_email(self, email: str) -> dict[UUID, str]:
+        """Every live user holding an address, with their tenant (from the index, or a pre-index claim)."""
+        address = normalize_email(email)
+        index = self.get_aggregate(EmailIndex, EmailIndex.id_for(address))
+        if index is not None:
+            return dict(index.users)
+        claim = self.get_aggregate(NameClaim, NameClaim.id_for("email", address))
+        user = self.get_aggregate(User, claim.ref) if claim is not None and claim.ref is not None else None
+        return {user.id: user.tenant_id} if user is not None and not user.deleted else {}
 
     def get_user(self, user_id: UUID, tenant_id: str) -> User:
         user = self.load(User, user_id, tenant_id)
@@ -204,7 +196,7 @@ class IdentityApplication(AgentMemApplication):
 
     def update_user(
         self, user_id: UUID, tenant_id: str, changes: dict[str, Any], context: Context, password: str | None = None
-    ) -> Saved:
+    ) -> Saved[User]:
         """Changes name, role and/or password."""
         user = self.get_user(user_id, tenant_id)
         changed = user.update(context, changes)
@@ -215,20 +207,23 @@ class IdentityApplication(AgentMemApplication):
             return Saved(user, self.position_of(user.id, user.version))
         return Saved(user, self.record(user))
 
-    def set_user_disabled(self, user_id: UUID, context: Context, disabled: bool) -> Saved:
+    def set_user_disabled(self, user_id: UUID, context: Context, disabled: bool) -> Saved[User]:
         user = self.get_user(user_id, context.tenant_id)
         changed = user.disable(context) if disabled else user.enable(context)
         position = self.record(user) if changed else self.position_of(user.id, user.version)
         return Saved(user, position)
 
-    def delete_user(self, user_id: UUID, context: Context) -> Saved:
-        """Deletes a user; their email becomes free."""
+    def delete_user(self, user_id: UUID, context: Context) -> Saved[User]:
+        """Deletes a user; their email can be used again in their organization."""
         user = self.get_user(user_id, context.tenant_id)
         user.delete(context)
-        claim = self._get(NameClaim, NameClaim.id_for("email", user.email))
-        assert isinstance(claim, NameClaim)
-        claim.release(context)
-        return Saved(user, self.record(user, claim))
+        index = self.get_aggregate(EmailIndex, EmailIndex.id_for(user.email))
+        claim = self.get_aggregate(NameClaim, NameClaim.id_for("email", user.email))
+        if index is not None:
+            index.unlist_user(context, user.id)
+        if claim is not None and claim.ref == user.id:
+            claim.release(context)  # an address claimed before the index existed
+        return Saved(user, self.record(*(a for a in (user, index, claim) if a is not None)))
 
     # API keys
 
@@ -258,113 +253,31 @@ class IdentityApplication(AgentMemApplication):
             raise ApiKeyNotFoundError(f"API key {api_key_id} not found")
         return key
 
-    def revoke_key(self, api_key_id: UUID, context: Context) -> Saved:
+    def revoke_key(self, api_key_id: UUID, context: Context) -> Saved[ApiKey]:
         """Revokes a key: the next request with it is refused."""
         key = self.get_key(api_key_id, context.tenant_id)
         key.revoke(context)
         return Saved(key, self.record(key))
 
-    # authentication
-
-    def authenticate_key(self, secret: str, now: datetime | None = None) -> Identity:
-        """The organization and key behind an API key; AuthenticationError if unknown, revoked or expired."""
-        if len(secret) < MIN_KEY_CHARS:
-            raise AuthenticationError("invalid API key")
-        credential = ("key", key_id(secret))
-        identity = self.verified.get(credential) if self.verified is not None else None
-        key = identity.key if identity is not None else self._get(ApiKey, key_id(secret))
-        if not isinstance(key, ApiKey) or not self.hasher.matches(secret, key.key_hash):
-            raise AuthenticationError("invalid API key")
-        if not key.usable_at(now or datetime.now(UTC)):
-            raise AuthenticationError("this API key is revoked" if key.revoked else "this API key has expired")
-        if identity is not None:
-            return identity
-        organization = self._live_organization(key.tenant_id)
-        user = None
-        if key.user_id is not None:
-            user = self.load(User, UUID(key.user_id), key.tenant_id)
-            if user is None or not user.active:
-                raise AuthenticationError("the user this API key belongs to is disabled or deleted")
-        identity = Identity(organization, key=key, user=user)
-        if self.verified is not None:
-            self.verified.put(credential, identity, [organization, key, user])
-        return identity
-
-    def authenticate_user(self, user_id: UUID, tenant_id: str) -> Identity:
-        """The organization and user a token names, if both are still active."""
-        credential = ("user", user_id, tenant_id)
-        identity = self.verified.get(credential) if self.verified is not None else None
-        if identity is not None:
-            return identity
-        user = self.load(User, user_id, tenant_id)
-        if user is None or not user.active:
-            raise AuthenticationError("the user is disabled or deleted")
-        identity = Identity(self._live_organization(tenant_id), user=user)
-        if self.verified is not None:
-            self.verified.put(credential, identity, [identity.organization, user])
-        return identity
-
-    def login(self, email: str, password: str) -> Identity:
-        """Checks an email and password (argon2id); the same error whatever was wrong."""
-        try:
-            address = normalize_email(email)
-        except InvalidUserError:
-            address = ""
-        claim = self._get(NameClaim, NameClaim.id_for("email", address)) if address else None
-        user = self._get(User, claim.ref) if isinstance(claim, NameClaim) and claim.ref else None
-        password_hash = user.password_hash if isinstance(user, User) else None
-        if not password_matches(password, password_hash) or not isinstance(user, User):
-            raise AuthenticationError("wrong email or password")
-        return self.authenticate_user(user.id, user.tenant_id)
-
-    # bootstrap
-
-    def bootstrap(self, email: str, password: str | None = None, secret: str | None = None) -> Bootstrapped | None:
-        """On first start: the `default` organization, its owner (a platform superadmin) and an owner key.
-
-        Later starts create nothing, except a key for `secret` when that key does not exist yet.
-        """
-        existing = self.find_organization(DEFAULT_ORGANIZATION)
-        if existing is not None:
-            if secret is None or isinstance(self._get(ApiKey, key_id(secret)), ApiKey):
-                return None
-            owner = self._bootstrap_owner(existing, email)
-            context = replace(BOOTSTRAP_CONTEXT, tenant_id=existing.tenant_id)
-            key = self.create_key("bootstrap", "superadmin", context, user_id=owner.id, secret=secret)
-            return Bootstrapped(existing, owner, key)
-        created = self.create_organization(DEFAULT_ORGANIZATION, BOOTSTRAP_CONTEXT)
-        context = replace(BOOTSTRAP_CONTEXT, tenant_id=created.organization.tenant_id)
-        user = self.create_user(
-            context, email=email, name="Administrator", role="owner", password=password, superadmin=True
-        ).aggregate
-        self.revoke_key(created.owner_key.key.id, context)
-        key = self.create_key("bootstrap", "superadmin", context, user_id=user.id, secret=secret)
-        return Bootstrapped(created.organization, user, key)
-
-    def _bootstrap_owner(self, organization: Organization, email: str) -> User:
-        claim = self._get(NameClaim, NameClaim.id_for("email", normalize_email(email)))
-        user = self._get(User, claim.ref) if isinstance(claim, NameClaim) and claim.ref else None
-        if not isinstance(user, User) or user.tenant_id != organization.tenant_id or not user.active:
-            raise AuthenticationError(f"no active bootstrap owner {email!r} in the default organization")
-        return user
-
     # helpers
 
-    def _get(self, cls: type[Aggregate], aggregate_id: UUID) -> Aggregate | None:
+    def get_aggregate(self, cls: type[Any], aggregate_id: UUID) -> Any:
+        """The aggregate of that class with that id, whatever its tenant (platform lookups only), or None."""
         try:
             aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
 
-    def _live_organization(self, tenant_id: str) -> Organization:
-        try:
-            organization = self.get_organization(UUID(tenant_id))
-        except (ValueError, OrganizationNotFoundError):
-            raise AuthenticationError("the organization of these credentials was deleted") from None
-        if organization.status != "active":
-            raise OrganizationSuspendedError(f"organization {organization.name!r} is {organization.status}")
-        return organization
+    def _email_index(self, address: str, context: Context) -> EmailIndex:
+        """The address's index; a new one starts with the user who claimed the address before indexes existed."""
+        index = self.get_aggregate(EmailIndex, EmailIndex.id_for(address))
+        if index is not None:
+            return index
+        index = EmailIndex.open(address, context)
+        for user_id, tenant_id in self.users_with_email(address).items():
+            index.list_user(context, user_id, tenant_id)
+        return index
 
     def _new_key(
         self,
@@ -378,7 +291,7 @@ class IdentityApplication(AgentMemApplication):
     ) -> tuple[ApiKey, str]:
         raw = secret if secret is not None else new_api_key()
         if len(raw) < MIN_KEY_CHARS:
-            raise AuthenticationError(f"an API key must be at least {MIN_KEY_CHARS} characters")
+            raise InvalidKeyError(f"an API key must be at least {MIN_KEY_CHARS} characters")
         key = ApiKey.create(
             id=key_id(raw),
             context=context,
@@ -393,8 +306,8 @@ class IdentityApplication(AgentMemApplication):
 
     def _claim(self, kind: str, name: str, ref: UUID, context: Context) -> NameClaim:
         """A new claim on a free name, or the released claim taken again; NameTakenError if held."""
-        existing = self._get(NameClaim, NameClaim.id_for(kind, name))
-        if isinstance(existing, NameClaim):
+        existing = self.get_aggregate(NameClaim, NameClaim.id_for(kind, name))
+        if existing is not None:
             existing.claim(context, ref)
             return existing
         return NameClaim.create(context=context, kind=kind, name=name, ref=ref)

@@ -12,32 +12,26 @@ from eventsourcing.persistence import IntegrityError
 
 from agentmem.application.base import (
     AgentMemApplication,
+    ApplicationError,
     HistoryEntry,
     IdempotencyKeyReusedError,
     NotFoundError,
-    WriteResult,
+    Saved,
 )
 from agentmem.application.group_commit import GroupCommit
 from agentmem.domain.base import Context
+from agentmem.domain.errors import InvalidInput
 from agentmem.domain.memory import DEFAULT_MEMORY_TYPE, Memory
 
 MAX_BATCH = 1_000
 IDEMPOTENCY_NAMESPACE = UUID("6f1c2a8e-0a57-4d0b-9a53-6a0f3f1b2c11")
 
 
-@dataclass(frozen=True, slots=True)
-class SavedMemory:
-    """A memory as a command left it, and the log position of its last event."""
-
-    memory: Memory
-    position: int
-
-
 class MemoryNotFoundError(NotFoundError):
     """No such memory for this tenant."""
 
 
-class BatchTooLargeError(ValueError):
+class BatchTooLargeError(ApplicationError, InvalidInput):
     """A batch holds more memories than MAX_BATCH."""
 
 
@@ -76,7 +70,7 @@ class MemoryApplication(AgentMemApplication):
         super().__init__(*args, **kwargs)
         self.group_commit = GroupCommit(self.record_each)
 
-    def add(self, new: NewMemory, context: Context, idempotency_key: str | None = None) -> SavedMemory:
+    def add(self, new: NewMemory, context: Context, idempotency_key: str | None = None) -> Saved[Memory]:
         """Adds one memory; the same idempotency key and body again returns the first result."""
         memory_id = idempotent_id(context.tenant_id, idempotency_key) if idempotency_key else uuid4()
         memory = self._create(memory_id, new, context)
@@ -86,14 +80,14 @@ class MemoryApplication(AgentMemApplication):
             if idempotency_key is None:
                 raise
             return self._replay(memory_id, new, context)
-        return SavedMemory(memory, position)
+        return Saved(memory, position)
 
     def add_batch(
         self, items: Sequence[NewMemory], context: Context, idempotency_key: str | None = None
-    ) -> list[WriteResult]:
+    ) -> list[Saved[Memory]]:
         """Adds up to MAX_BATCH memories in one transaction: all of them or none."""
         if len(items) > MAX_BATCH:
-            raise BatchTooLargeError(f"a batch holds at most {MAX_BATCH} memories, got {len(items)}")
+            raise BatchTooLargeError("memories", f"a batch holds at most {MAX_BATCH} memories, got {len(items)}")
         ids = [
             idempotent_id(context.tenant_id, idempotency_key, index) if idempotency_key else uuid4()
             for index in range(len(items))
@@ -106,28 +100,25 @@ class MemoryApplication(AgentMemApplication):
         except IntegrityError:
             if idempotency_key is None:
                 raise
-            replayed = [self._replay(memory_id, new, context) for memory_id, new in zip(ids, items, strict=True)]
-            return [WriteResult(s.memory.id, 1, s.position) for s in replayed]
-        return [WriteResult(r.domain_event.originator_id, 1, r.notification.id) for r in recordings]
+            return [self._replay(memory_id, new, context) for memory_id, new in zip(ids, items, strict=True)]
+        return [Saved(m, r.notification.id) for m, r in zip(memories, recordings, strict=True)]
 
     def update(
         self, memory_id: UUID, changes: dict[str, Any], context: Context, expected_version: int | None = None
-    ) -> SavedMemory:
+    ) -> Saved[Memory]:
         """Changes fields; with expected_version, a stale version raises VersionConflictError."""
         return self._change(memory_id, context, expected_version, lambda m: m.update(context, changes))
 
-    def delete(self, memory_id: UUID, context: Context, expected_version: int | None = None) -> SavedMemory:
-        """Soft-deletes a memory."""
+    def delete(self, memory_id: UUID, context: Context, expected_version: int | None = None) -> Saved[Memory]:
+        """Soft-deletes a memory (a deleted one is refused by the domain: MemoryDeletedError)."""
 
         def delete(memory: Memory) -> bool:
-            if memory.deleted:
-                raise MemoryNotFoundError(f"memory {memory_id} not found")
             memory.delete(context)
             return True
 
         return self._change(memory_id, context, expected_version, delete)
 
-    def restore(self, memory_id: UUID, context: Context, expected_version: int | None = None) -> SavedMemory:
+    def restore(self, memory_id: UUID, context: Context, expected_version: int | None = None) -> Saved[Memory]:
         """Restores a soft-deleted memory."""
 
         def restore(memory: Memory) -> bool:
@@ -146,52 +137,32 @@ class MemoryApplication(AgentMemApplication):
         include_deleted: bool = False,
     ) -> Memory:
         """The memory now, at a version, or at an instant; deleted ones only when asked for."""
-        memory = self.load(Memory, memory_id, tenant_id, version=version, as_of=as_of)
-        if memory is None or (memory.deleted and not include_deleted and version is None):
-            raise MemoryNotFoundError(f"memory {memory_id} not found")
-        return memory
+        return self.read(
+            Memory,
+            memory_id,
+            tenant_id,
+            MemoryNotFoundError,
+            version=version,
+            as_of=as_of,
+            include_deleted=include_deleted,
+        )
 
     def history(self, memory_id: UUID, tenant_id: str) -> list[HistoryEntry]:
         """Every version of the memory, with who changed which fields, in which request."""
-        self._get_memory(memory_id, tenant_id)
+        self.get_live(Memory, memory_id, tenant_id, MemoryNotFoundError)
         return self.history_of(memory_id, Memory.state)
-
-    def _get_memory(self, memory_id: UUID, tenant_id: str) -> Memory:
-        memory = self.load(Memory, memory_id, tenant_id)
-        if memory is None:
-            raise MemoryNotFoundError(f"memory {memory_id} not found") from None
-        return memory
 
     @staticmethod
     def _create(memory_id: UUID, new: NewMemory, context: Context) -> Memory:
-        return Memory.create(
-            id=memory_id,
-            context=context,
-            text=new.text,
-            user_id=new.user_id,
-            agent_id=new.agent_id,
-            run_id=new.run_id,
-            memory_type=new.memory_type,
-            metadata=new.metadata,
-            valid_from=new.valid_from,
-            valid_to=new.valid_to,
-        )
+        return Memory.create(id=memory_id, context=context, **{name: getattr(new, name) for name in NEW_MEMORY_FIELDS})
 
-    def _replay(self, memory_id: UUID, new: NewMemory, context: Context) -> SavedMemory:
+    def _replay(self, memory_id: UUID, new: NewMemory, context: Context) -> Saved[Memory]:
         original = self.load(Memory, memory_id, context.tenant_id, version=1)
         if original is None or not new.matches(original):
             raise IdempotencyKeyReusedError("this Idempotency-Key was already used with a different request")
-        return SavedMemory(original, self.position_of(memory_id, 1))
+        return Saved(original, self.position_of(memory_id, 1))
 
     def _change(
         self, memory_id: UUID, context: Context, expected_version: int | None, change: Callable[[Memory], bool]
-    ) -> SavedMemory:
-        memory, position = self.change(
-            Memory,
-            memory_id,
-            context,
-            expected_version,
-            change,
-            lambda: MemoryNotFoundError(f"memory {memory_id} not found"),
-        )
-        return SavedMemory(memory, position)
+    ) -> Saved[Memory]:
+        return self.change(Memory, memory_id, context, expected_version, change, MemoryNotFoundError)

@@ -22,6 +22,7 @@ from agentmem.bench.synthetic import memory_texts, queries
 
 SECTIONS = ("write", "projection", "search", "reads", "locomo", "footprint", "peers")
 DEFAULT_LOCOMO = Path("../shared/data/locomo/locomo-dev.json")
+"""Where the development checkout keeps its LoCoMo file; used only when it exists, else --locomo is required."""
 
 
 def machine() -> dict[str, Any]:
@@ -168,6 +169,11 @@ def main(
     if url is not None and api_key is None:
         raise SystemExit("--url needs --api-key (an owner or superadmin key of that server)")
     locomo_path = locomo or DEFAULT_LOCOMO
+    if {"locomo", "peers"} & set(chosen) and not locomo_path.is_file():
+        raise SystemExit(
+            f"the locomo and peers sections need a LoCoMo-format file; {locomo_path} does not exist: "
+            "pass --locomo PATH, or leave those sections out with --only"
+        )
     out = out or Path(f"bench-results/bench-{'quick' if quick else 'full'}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="agentmem-bench-") as work:

@@ -61,7 +61,7 @@ class LocalServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "bench-server.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agentmem.api.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "agentmem.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

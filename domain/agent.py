@@ -10,6 +10,7 @@ from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
 from agentmem.domain.context_template import TemplateRuleError, check_template
+from agentmem.domain.errors import Conflict, InvalidInput, NotFound
 
 LLM_PROVIDERS = ("openai", "anthropic", "gemini", "azure_openai", "openai_compatible")
 EMBEDDING_PROVIDERS = ("local", "openai", "openai_compatible")
@@ -38,23 +39,19 @@ class AgentRuleError(DomainError):
     """An agent rule refused a change."""
 
 
-class InvalidAgentError(AgentRuleError):
+class InvalidAgentError(AgentRuleError, InvalidInput):
     """A field value breaks an agent rule; `field` names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
-
-class AgentDeletedError(AgentRuleError):
+class AgentDeletedError(AgentRuleError, Conflict):
     """The agent is deleted: restore it before editing it."""
 
 
-class AgentNotDeletedError(AgentRuleError):
+class AgentNotDeletedError(AgentRuleError, Conflict):
     """Only a deleted agent can be restored."""
 
 
-class BlockNotAttachedError(AgentRuleError):
+class BlockNotAttachedError(AgentRuleError, NotFound):
     """The block is not attached to this agent."""
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
+from agentmem.domain.errors import Conflict, InvalidInput
 
 KEY_ROLES = ("owner", "member", "viewer", "superadmin")
 MAX_NAME_CHARS = 200
@@ -17,15 +18,11 @@ class ApiKeyError(DomainError):
     """An API key rule refused a change."""
 
 
-class InvalidApiKeyError(ApiKeyError):
+class InvalidApiKeyError(ApiKeyError, InvalidInput):
     """A field value breaks an API key rule; `field` names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
-
-class ApiKeyRevokedError(ApiKeyError):
+class ApiKeyRevokedError(ApiKeyError, Conflict):
     """The key is already revoked."""
 
 

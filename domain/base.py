@@ -7,6 +7,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from agentmem.domain.errors import AgentMemError
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -20,7 +22,7 @@ class Context:
         return {"tenant_id": self.tenant_id, "actor_id": self.actor_id, "request_id": self.request_id}
 
 
-class DomainError(Exception):
+class DomainError(AgentMemError):
     """A domain rule refused a change."""
 
 

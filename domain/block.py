@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
+from agentmem.domain.errors import Conflict, InvalidInput
 
 DEFAULT_LIMIT = 5_000
 MAX_LIMIT = 100_000
@@ -24,32 +25,29 @@ class BlockRuleError(DomainError):
     """A block rule refused a change."""
 
 
-class InvalidBlockError(BlockRuleError):
+class InvalidBlockError(BlockRuleError, InvalidInput):
     """A field value breaks a block rule; `field` names it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class BlockLimitExceededError(InvalidBlockError):
     """The value would be longer than the block's limit; names both."""
 
     def __init__(self, limit: int, size: int, field: str = "value") -> None:
-        super().__init__(field, f"the value would be {size:,} characters; the block's limit is {limit:,}")
+        message = f"the value would be {size:,} characters; the block's limit is {limit:,}"
+        super().__init__(field, message, limit=limit, size=size)
         self.limit = limit
         self.size = size
 
 
-class BlockReadOnlyError(BlockRuleError):
+class BlockReadOnlyError(BlockRuleError, Conflict):
     """The block is read-only: set read_only to false before editing it."""
 
 
-class BlockDeletedError(BlockRuleError):
+class BlockDeletedError(BlockRuleError, Conflict):
     """The block is deleted: restore it before editing it."""
 
 
-class BlockNotDeletedError(BlockRuleError):
+class BlockNotDeletedError(BlockRuleError, Conflict):
     """Only a deleted block can be restored."""
 
 

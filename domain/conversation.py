@@ -23,6 +23,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
+from agentmem.domain.errors import Conflict, InvalidInput
 
 SEGMENT_SIZE = 1_000
 ROLES = ("user", "assistant", "system", "tool")
@@ -39,15 +40,11 @@ class ConversationRuleError(DomainError):
     """A conversation rule refused a change."""
 
 
-class InvalidMessageError(ConversationRuleError):
+class InvalidMessageError(ConversationRuleError, InvalidInput):
     """A message field breaks a rule; `field` names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
-
-class SegmentFullError(ConversationRuleError):
+class SegmentFullError(ConversationRuleError, Conflict):
     """The segment holds SEGMENT_SIZE messages already; the next one goes to a new segment."""
 
 

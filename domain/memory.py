@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
+from agentmem.domain.errors import Conflict, InvalidInput
 
 MEMORY_TYPES = ("core", "episodic", "semantic", "procedural", "resource", "knowledge")
 DEFAULT_MEMORY_TYPE = "semantic"
@@ -23,19 +24,15 @@ class MemoryRuleError(DomainError):
     """A memory rule refused a change."""
 
 
-class InvalidMemoryError(MemoryRuleError):
+class InvalidMemoryError(MemoryRuleError, InvalidInput):
     """A field value breaks a memory rule; `field` names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
-
-class MemoryDeletedError(MemoryRuleError):
+class MemoryDeletedError(MemoryRuleError, Conflict):
     """The memory is deleted: restore it before editing it."""
 
 
-class MemoryNotDeletedError(MemoryRuleError):
+class MemoryNotDeletedError(MemoryRuleError, Conflict):
     """Only a deleted memory can be restored."""
 
 

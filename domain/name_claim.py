@@ -11,9 +11,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
+from agentmem.domain.errors import Conflict
 
 
-class NameTakenError(DomainError):
+class NameTakenError(DomainError, Conflict):
     """Another aggregate holds the name."""
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
+from agentmem.domain.errors import Conflict, InvalidInput
 
 STATUSES = ("active", "suspended")
 QUOTA_NAMES = ("requests_per_minute", "max_memories")
@@ -19,15 +20,11 @@ class OrganizationError(DomainError):
     """An organization rule refused a change."""
 
 
-class InvalidOrganizationError(OrganizationError):
+class InvalidOrganizationError(OrganizationError, InvalidInput):
     """A field value breaks an organization rule; `field` names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
-
-class OrganizationDeletedError(OrganizationError):
+class OrganizationDeletedError(OrganizationError, Conflict):
     """The organization is deleted."""
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
+from agentmem.domain.errors import Conflict, InvalidInput
 
 ROLES = ("owner", "member", "viewer")
 MAX_NAME_CHARS = 200
@@ -21,15 +22,11 @@ class UserError(DomainError):
     """A user rule refused a change."""
 
 
-class InvalidUserError(UserError):
+class InvalidUserError(UserError, InvalidInput):
     """A field value breaks a user rule; `field` names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
-
-class UserDeletedError(UserError):
+class UserDeletedError(UserError, Conflict):
     """The user is deleted."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from agentmem.application.bootstrap import bootstrap as bootstrap_identity
 from agentmem.application.identity import IdentityApplication
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
 from agentmem.infrastructure.secrets import server_secret, write_private
@@ -34,7 +35,9 @@ def bootstrap(settings: Settings) -> str | None:
     """
     app = identity_application(settings)
     try:
-        created = app.bootstrap(settings.bootstrap_email, settings.bootstrap_password, settings.bootstrap_api_key)
+        created = bootstrap_identity(
+            app, settings.bootstrap_email, settings.bootstrap_password, settings.bootstrap_api_key
+        )
     finally:
         app.close()
     if created is None or created.key is None:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
@@ -16,7 +12,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from agentmem.infrastructure.postgres_filters import Params
-from agentmem.infrastructure.postgres_search import CursorError
+from agentmem.infrastructure.postgres_paging import Keyset
 from agentmem.infrastructure.postgres_tracking import move_tracking
 from agentmem.infrastructure.rls import rls_ddl, tenant_transaction
 from agentmem.projections.base import Tracking
@@ -79,18 +75,6 @@ class PostgresDirectoryView:
         return statement.format(t=t, sets=SQL(", ").join(sets)), params
 
 
-def _encode(at: datetime, row_id: UUID) -> str:
-    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), str(row_id)]).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        at, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), UUID(row_id)
-    except Exception:  # noqa: BLE001 - any decoding failure is a bad cursor
-        raise CursorError("invalid cursor") from None
-
-
 class PostgresDirectory:
     """Lists users, keys and organizations, oldest first, as the row-level-security reader role."""
 
@@ -102,19 +86,18 @@ class PostgresDirectory:
     ) -> DirectoryPage:
         """One page; `platform` lists every organization (platform admins only)."""
         p = Params()
+        keyset = Keyset("created_asc")
         conditions: list[Composable] = [SQL(LIVE[table])]
         if not platform:
             conditions.append(SQL("tenant_id = {}").format(p.add(tenant_id)))
-        if cursor is not None:
-            at, after_id = _decode(cursor)
-            conditions.append(SQL("(created_at, id) > ({}, {})").format(p.add(at), p.add(after_id)))
-        statement = SQL("SELECT * FROM {t} WHERE {c} ORDER BY created_at, id LIMIT {limit}").format(
-            t=Identifier(table), c=SQL(" AND ").join(conditions), limit=p.add(limit + 1)
+        after = keyset.after(cursor, p)
+        if after is not None:
+            conditions.append(after)
+        statement = SQL("SELECT * FROM {t} WHERE {c} ORDER BY {order} LIMIT {limit}").format(
+            t=Identifier(table), c=SQL(" AND ").join(conditions), order=keyset.order_by, limit=p.add(limit + 1)
         )
         async with self.pool.connection() as conn, tenant_transaction(conn, tenant_id, platform=platform):
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(statement, p)
             records = await cur.fetchall()
-        items = records[:limit]
-        next_cursor = _encode(items[-1]["created_at"], items[-1]["id"]) if len(records) > limit else None
-        return DirectoryPage(items, next_cursor)
+        return DirectoryPage(records[:limit], keyset.next_cursor(records, limit))

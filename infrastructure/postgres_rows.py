@@ -12,19 +12,12 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from agentmem.infrastructure.postgres_filters import Params
-from agentmem.infrastructure.postgres_search import decode_cursor, encode_cursor
+from agentmem.infrastructure.postgres_paging import Keyset
 from agentmem.infrastructure.postgres_tracking import move_tracking
 from agentmem.infrastructure.rls import rls_ddl, tenant_transaction
 from agentmem.projections.base import Tracking
 from agentmem.projections.queries import ListOrder
 from agentmem.projections.rows import Change
-
-ORDERS: dict[str, tuple[str, str]] = {
-    "created_desc": ("created_at", "DESC"),
-    "created_asc": ("created_at", "ASC"),
-    "updated_desc": ("updated_at", "DESC"),
-    "updated_asc": ("updated_at", "ASC"),
-}
 
 
 class RowTable:
@@ -123,28 +116,23 @@ class RowTable:
         cursor: str | None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of rows of one tenant, in `order`, after `cursor`; and the cursor for the next page."""
-        column, direction = ORDERS[order]
+        keyset = Keyset(order)
         where = [SQL("tenant_id = {}").format(params.add(tenant_id)), *conditions]
-        if cursor is not None:
-            at, after_id = decode_cursor(cursor, order)
-            comparison = "<" if direction == "DESC" else ">"
-            where.append(SQL(f"({column}, id) {comparison} ({{}}, {{}})").format(params.add(at), params.add(after_id)))
+        after = keyset.after(cursor, params)
+        if after is not None:
+            where.append(after)
         statement = SQL("SELECT {select} FROM {t} WHERE {where} ORDER BY {order} LIMIT {limit}").format(
             select=self.select,
             t=self.table,
             where=SQL(" AND ").join(where),
-            order=SQL(f"{column} {direction}, id {direction}"),
+            order=keyset.order_by,
             limit=params.add(limit + 1),
         )
         async with pool.connection() as conn, tenant_transaction(conn, tenant_id):
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(statement, params)
             records = await cur.fetchall()
-        next_cursor = None
-        if len(records) > limit:
-            last = records[limit - 1]
-            next_cursor = encode_cursor(order, last[column], last["id"])
-        return records[:limit], next_cursor
+        return records[:limit], keyset.next_cursor(records, limit)
 
 
 class PostgresRowView:

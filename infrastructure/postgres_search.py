@@ -16,20 +16,18 @@ ones (HNSW filters after the index scan, so a small tenant among large ones woul
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import numpy as np
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
 from psycopg_pool import AsyncConnectionPool
 
+from agentmem.application.reads import Found
 from agentmem.infrastructure.postgres_filters import Params, compile_filter, compile_scope
 from agentmem.infrastructure.postgres_memories import names
+from agentmem.infrastructure.postgres_paging import Keyset
 from agentmem.infrastructure.rls import enter_tenant, tenant_transaction
 from agentmem.projections.queries import Hit, ListOrder, MemoryRow, Page, Scope, SearchMode
 
@@ -58,16 +56,6 @@ COLUMNS = (
     "updated_by",
 )
 _SYNTAX = re.compile(r'"|(^|\s)-\w|\sOR\s')
-_ORDERS: dict[str, tuple[str, str]] = {
-    "created_desc": ("created_at", "DESC"),
-    "created_asc": ("created_at", "ASC"),
-    "updated_desc": ("updated_at", "DESC"),
-    "updated_asc": ("updated_at", "ASC"),
-}
-
-
-class CursorError(ValueError):
-    """A list cursor that this list did not hand out."""
 
 
 def uses_search_syntax(query: str) -> bool:
@@ -94,7 +82,7 @@ class PostgresMemorySearch:
 
     async def search(
         self, scope: Scope, query: str, vector: np.ndarray | None, mode: SearchMode, limit: int, min_score: float | None
-    ) -> list[Hit]:
+    ) -> Found:
         stat_scope = f"u:{scope.user_id}" if scope.user_id is not None else "t"
         async with self.pool.connection() as conn, conn.transaction():
             await enter_tenant(conn, scope.tenant_id)  # row-level security: this tenant's rows only
@@ -116,10 +104,12 @@ class PostgresMemorySearch:
             records = await cursor.fetchall()
             wanted = min(max(DEPTH, limit) if mode == "hybrid" else limit, scope_size)
             if mode != "text" and not exact and records and records[0]["dense_count"] < wanted:
+                exact = True  # HNSW found too few in this scope (filters apply after the index scan)
                 statement, params = self._search_sql(scope, query, vector, mode, limit, min_score, stat_scope, True)
                 await cursor.execute(statement, params)
                 records = await cursor.fetchall()
-        return [Hit(_row(r), float(r["score"]), r["vector_rank"], r["text_rank"]) for r in records]
+        hits = [Hit(_row(r), float(r["score"]), r["vector_rank"], r["text_rank"]) for r in records]
+        return Found(hits, None if mode == "text" else "exact" if exact else "hnsw")
 
     def _search_sql(
         self,
@@ -298,44 +288,31 @@ class PostgresMemorySearch:
         )
 
     async def list(self, scope: Scope, order: ListOrder, limit: int, cursor: str | None, include_deleted: bool) -> Page:
-        column, direction = _ORDERS[order]
+        keyset = Keyset(order, prefix="m.")
         p = Params()
         conditions: list[Composable] = [compile_scope(scope, p, include_deleted=include_deleted)]
-        if cursor is not None:
-            at, after_id = decode_cursor(cursor, order)
-            comparison = "<" if direction == "DESC" else ">"
-            conditions.append(
-                SQL("(" + column + ", id) " + comparison + " ({}, {})").format(p.add(at), p.add(after_id))
-            )
-        statement = SQL(
-            "SELECT {columns} FROM {t} m WHERE {conditions} ORDER BY " + f"{column} {direction}, "
-            f"id {direction} LIMIT {{limit}}"
-        ).format(columns=self.columns, t=self.n["t"], conditions=SQL(" AND ").join(conditions), limit=p.add(limit + 1))
+        after = keyset.after(cursor, p)
+        if after is not None:
+            conditions.append(after)
+        statement = SQL("SELECT {columns} FROM {t} m WHERE {conditions} ORDER BY {order} LIMIT {limit}").format(
+            columns=self.columns,
+            t=self.n["t"],
+            conditions=SQL(" AND ").join(conditions),
+            order=keyset.order_by,
+            limit=p.add(limit + 1),
+        )
         async with self.pool.connection() as conn, tenant_transaction(conn, scope.tenant_id):
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(statement, p)
             records = await cur.fetchall()
-        items = [_row(r) for r in records[:limit]]
-        next_cursor = None
-        if len(records) > limit:
-            last = records[limit - 1]
-            next_cursor = encode_cursor(order, last[column], last["id"])
-        return Page(items, next_cursor)
+        return Page([_row(r) for r in records[:limit]], keyset.next_cursor(records, limit))
 
-
-def encode_cursor(order: str, at: datetime, memory_id: UUID) -> str:
-    raw = json.dumps([order, at.isoformat(), str(memory_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, order: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_order, at, memory_id = json.loads(raw)
-        if cursor_order != order:
-            raise CursorError("this cursor belongs to a list with another order")
-        return datetime.fromisoformat(at), UUID(memory_id)
-    except CursorError:
-        raise
-    except Exception:  # noqa: BLE001 - any decoding failure is a bad cursor
-        raise CursorError("invalid cursor") from None
+    async def live_count(self, tenant_id: str) -> int:
+        """Live memories of a tenant (row-level security applies)."""
+        statement = SQL("SELECT coalesce(sum(n_docs), 0) FROM {} WHERE tenant_id = %s AND scope = 't'").format(
+            self.n["scopes"]
+        )
+        async with self.pool.connection() as conn, tenant_transaction(conn, tenant_id):
+            cursor = await conn.execute(statement, (tenant_id,))
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0

@@ -48,15 +48,6 @@ class ReadModel:
     switched_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TrackingRow:
-    name: str
-    position: int
-    events_applied: int
-    rate: float
-    updated_at: datetime
-
-
 def ensure_tracking(conn: psycopg.Connection, name: str) -> None:
     conn.execute("INSERT INTO projection_tracking (name) VALUES (%s) ON CONFLICT DO NOTHING", (name,))
 
@@ -81,19 +72,21 @@ def tracking_position(conn: psycopg.Connection, name: str) -> int:
     return int(row[0]) if row else 0
 
 
-def tracking_rows(conn: psycopg.Connection) -> dict[str, TrackingRow]:
-    with conn.cursor(row_factory=dict_row) as cursor:
-        cursor.execute("SELECT name, position, events_applied, rate, updated_at FROM projection_tracking")
-        return {row["name"]: TrackingRow(**row) for row in cursor.fetchall()}
+_SERVING = "SELECT name, active_table AS table, embedder, dimension, switched_at FROM read_models WHERE name = %s"
 
 
 def active_read_model(conn: psycopg.Connection, name: str) -> ReadModel | None:
     with conn.cursor(row_factory=dict_row) as cursor:
-        cursor.execute(
-            "SELECT name, active_table AS table, embedder, dimension, switched_at FROM read_models WHERE name = %s",
-            (name,),
-        )
+        cursor.execute(_SERVING, (name,))
         row = cursor.fetchone()
+    return ReadModel(**row) if row else None
+
+
+async def serving_read_model(conn: psycopg.AsyncConnection, name: str) -> ReadModel | None:
+    """The same as active_read_model, on an async connection (the API's)."""
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(_SERVING, (name,))
+        row = await cursor.fetchone()
     return ReadModel(**row) if row else None
 
 

@@ -9,23 +9,17 @@ from collections.abc import Awaitable, Callable
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
-from psycopg.sql import SQL, Identifier
-from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
-from agentmem.infrastructure.rls import tenant_transaction
+from agentmem.domain.errors import LimitExceeded
 
 USAGE_PREFIX = "agentmem:usage:memories:"
 USAGE_TTL = 300
 """Seconds a memory count is trusted before it is recounted from the read model (heals any drift)."""
 
 
-class QuotaExceededError(Exception):
+class QuotaExceededError(LimitExceeded):
     """A request rate or a stored-memory quota is exhausted; `retry_after` in seconds when waiting helps."""
-
-    def __init__(self, message: str, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class RequestRateLimiter:
@@ -55,18 +49,7 @@ class RequestRateLimiter:
         raise QuotaExceededError(f"rate limit of {per_minute} {what} exceeded; retry in {retry_after} s", retry_after)
 
 
-async def live_memories(pool: AsyncConnectionPool, table: str, tenant_id: str) -> int:
-    """Live memories of a tenant in the memories read model (row-level security applies)."""
-    statement = SQL("SELECT coalesce(sum(n_docs), 0) FROM {} WHERE tenant_id = %s AND scope = 't'").format(
-        Identifier(f"{table}_scopes")
-    )
-    async with pool.connection() as conn, tenant_transaction(conn, tenant_id):
-        cursor = await conn.execute(statement, (tenant_id,))
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
-class MemoryQuota:
+class RedisQuotaStore:
     """Stored memories per organization: a Redis counter, reserved before each write and recounted every 5 min."""
 
     def __init__(self, redis: Redis) -> None:

@@ -11,17 +11,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from agentmem.domain.errors import InvalidInput
+
 OPERATORS = ("eq", "ne", "in", "nin", "gt", "gte", "lt", "lte", "contains", "exists")
 MAX_DEPTH = 8
 MAX_TERMS = 64
 _KEY = re.compile(r"^[^\x00-\x1f]{1,128}$")
 
 
-class FilterError(ValueError):
-    """The filter is not valid; `path` says where."""
+class FilterError(InvalidInput):
+    """The filter is not valid; `path` (and `field`) says where."""
 
     def __init__(self, message: str, path: str) -> None:
-        super().__init__(f"{path}: {message}")
+        super().__init__(path, f"{path}: {message}")
         self.path = path
 
 

@@ -6,7 +6,6 @@ otherwise they start the embedded PostgreSQL and Valkey in a temporary directory
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +16,14 @@ from litestar.testing import TestClient
 from psycopg.conninfo import make_conninfo
 
 from agentmem.api.app import create_app
-from agentmem.api.services import Services
 from agentmem.domain.base import Context
-from agentmem.infrastructure.bootstrap import bootstrap
-from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.embedded import EmbeddedServices
-from agentmem.infrastructure.read_models import active_runners
-from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
-from agentmem.infrastructure.worker import EventLog, Worker
+from agentmem.infrastructure.worker import Worker
+from agentmem.runtime.container import Container
+from agentmem.runtime.processes import prepare
 from tests.clients import BOOTSTRAP_KEY, SECRET_KEY, ApiClient, Org, create_org
+from tests.workers import running_worker
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +44,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     running = running.with_overrides(database_url=make_conninfo(server_url, dbname=name))
-    prepare_database(running)
-    bootstrap(running)
+    prepare(running)
     try:
         yield running
     finally:
@@ -58,16 +54,17 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="session")
-def services(settings: Settings) -> Iterator[Services]:
-    built = Services.build(settings)
+def container(settings: Settings) -> Iterator[Container]:
+    """The composition root every entrypoint uses, on the test database."""
+    built = Container(settings)
     yield built
     built.memories.close()
 
 
 @pytest.fixture(scope="session")
-def http(settings: Settings, services: Services) -> Iterator[TestClient]:
+def http(settings: Settings, container: Container) -> Iterator[TestClient]:
     """An HTTP client for the real app on the real database, without credentials."""
-    with TestClient(create_app(settings, services)) as test_client:
+    with TestClient(create_app(settings, container)) as test_client:
         yield test_client
 
 
@@ -92,16 +89,8 @@ def client(org: Org) -> ApiClient:
 @pytest.fixture(scope="session")
 def worker(settings: Settings) -> Iterator[Worker]:
     """A projection worker running in the background for the whole session."""
-    pool = sync_pool(settings.database_url or "", size=4, name="test-worker")
-    event_log = EventLog(settings.database_url or "")
-    running = Worker(settings.database_url or "", lambda: active_runners(settings, pool, event_log), wait_seconds=0.2)
-    thread = threading.Thread(target=running.run, name="test-worker", daemon=True)
-    thread.start()
-    yield running
-    running.stop.set()
-    thread.join(timeout=10)
-    event_log.close()
-    pool.close()
+    with running_worker(settings) as running:
+        yield running
 
 
 @pytest.fixture

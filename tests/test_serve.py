@@ -41,7 +41,7 @@ def test_serve_starts_everything_keeps_data_across_restarts_and_refuses_a_second
             [
                 sys.executable,
                 "-m",
-                "agentmem.api.cli",
+                "agentmem.cli",
                 "serve",
                 "--data-dir",
                 str(data_dir),

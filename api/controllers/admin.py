@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 
 from litestar import Controller, get
 from msgspec import Struct
 
-from agentmem.api.services import Services
-from agentmem.infrastructure.postgres_tracking import TrackingRow
+from agentmem.api.dependencies import provide
+from agentmem.application.operations import ProjectionMonitor
 
 
 class ProjectionOut(Struct):
@@ -39,43 +38,13 @@ class AdminController(Controller):
 
     path = "/v1/admin"
     tags = ["admin"]
+    dependencies = {"monitor": provide("monitor")}
 
     @get("/projections", opt={"permission": "projections:admin"})
-    async def projections(self, services: Services) -> ProjectionsOut:
+    async def projections(self, monitor: ProjectionMonitor) -> ProjectionsOut:
         """Each projection's position, lag (events and seconds) and rate."""
-        assert services.pool is not None
-        async with services.pool.connection() as conn:
-            cursor = await conn.execute(
-                "SELECT t.name, t.position, t.events_applied, t.rate, t.updated_at, r.name, r.embedder"
-                " FROM projection_tracking t LEFT JOIN read_models r ON r.active_table = t.name ORDER BY t.name"
-            )
-            rows = await cursor.fetchall()
-        head = await asyncio.to_thread(services.memories.recorder.max_notification_id) or 0
-        out = []
-        for name, position, applied, rate, updated_at, read_model, embedder in rows:
-            row = TrackingRow(name, position, applied, rate, updated_at)
-            lag_seconds = await asyncio.to_thread(self._lag_seconds, services, row.position, head)
-            out.append(
-                ProjectionOut(
-                    name=row.name,
-                    read_model=read_model,
-                    embedder=embedder,
-                    position=row.position,
-                    head=head,
-                    lag_events=max(head - row.position, 0),
-                    lag_seconds=lag_seconds,
-                    rate_per_second=round(row.rate, 2),
-                    events_applied=row.events_applied,
-                    updated_at=row.updated_at,
-                )
-            )
-        return ProjectionsOut(head=head, projections=out)
-
-    @staticmethod
-    def _lag_seconds(services: Services, position: int, head: int) -> float:
-        """How long ago the oldest event the projection has not applied was recorded (0 when caught up)."""
-        if position >= head:
-            return 0.0
-        [notification] = services.memories.recorder.select_notifications(start=position + 1, limit=1)
-        recorded = services.memories.mapper.to_domain_event(notification).timestamp
-        return round(max((datetime.now(UTC) - recorded).total_seconds(), 0.0), 3)
+        head, states = await monitor.projections()
+        return ProjectionsOut(
+            head=head,
+            projections=[ProjectionOut(**{f: getattr(s, f) for f in ProjectionOut.__struct_fields__}) for s in states],
+        )

@@ -10,16 +10,16 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import HTTPException
 from litestar.params import Parameter
 from litestar.response import Stream
 
-from agentmem.api.context import Principal
-from agentmem.api.listing import Cursor, MinPosition, wait_for_read_model
+from agentmem.api.dependencies import provide
+from agentmem.api.params import Cursor, MinPosition
 from agentmem.api.schemas.audit import AuditEntryOut, AuditPageOut
-from agentmem.api.services import Services
-from agentmem.infrastructure.postgres_search import CursorError
-from agentmem.projections.audit import AUDIT, AuditEntry, AuditQuery, AuditTrail
+from agentmem.application.authentication import Principal
+from agentmem.application.lists import Lists
+from agentmem.domain.errors import BadRequest
+from agentmem.projections.audit import AuditEntry, AuditQuery
 
 NDJSON = "application/x-ndjson"
 EXPORT_PAGE = 1000
@@ -42,20 +42,15 @@ def position_of(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     if not cursor.isdigit():
-        raise CursorError("invalid cursor")
+        raise BadRequest("invalid cursor", field="cursor")
     return int(cursor)
 
 
-async def export(trail: AuditTrail, query: AuditQuery) -> AsyncIterator[bytes]:
-    """Every matching entry as one JSON object per line, read page by page."""
+async def export(entries: AsyncIterator[AuditEntry]) -> AsyncIterator[bytes]:
+    """Every entry as one JSON object per line."""
     encoder = msgspec.json.Encoder()
-    while True:
-        page = await trail.page(query)
-        for entry in page.items:
-            yield encoder.encode(entry_out(entry)) + b"\n"
-        if page.next_after is None:
-            return
-        query = replace(query, after=page.next_after)
+    async for entry in entries:
+        yield encoder.encode(entry_out(entry)) + b"\n"
 
 
 class AuditController(Controller):
@@ -63,13 +58,14 @@ class AuditController(Controller):
 
     path = "/v1/audit"
     tags = ["audit"]
+    dependencies = {"lists": provide("lists")}
 
     @get("/", opt={"permission": "audit:read"})
     async def audit(
         self,
         request: Request,
         principal: Principal,
-        services: Services,
+        lists: Lists,
         actor_id: Annotated[str | None, Parameter(max_length=200, description="e.g. key:<id> or user:<id>")] = None,
         aggregate_type: Annotated[str | None, Parameter(max_length=100, description="e.g. Memory, User")] = None,
         aggregate_id: UUID | None = None,
@@ -84,9 +80,7 @@ class AuditController(Controller):
         """Lists the organization's events (oldest first by default); `Accept: application/x-ndjson` exports all."""
         for name, value in (("since", since), ("until", until)):
             if value is not None and value.tzinfo is None:
-                raise HTTPException(status_code=400, detail=f"{name} needs a time zone, e.g. 2026-01-01T00:00:00Z")
-        await wait_for_read_model(services, AUDIT, min_position)
-        assert services.auth.audit is not None
+                raise BadRequest(f"{name} needs a time zone, e.g. 2026-01-01T00:00:00Z", field=name)
         query = AuditQuery(
             tenant_id=principal.tenant_id,
             actor_id=actor_id,
@@ -100,10 +94,8 @@ class AuditController(Controller):
             limit=limit,
         )
         if NDJSON in request.headers.get("accept", ""):
-            export_query = AuditQuery(
-                **{**{f: getattr(query, f) for f in query.__dataclass_fields__}, "limit": EXPORT_PAGE}
-            )
-            return Stream(export(services.auth.audit, export_query), media_type=NDJSON)
-        page = await services.auth.audit.page(query)
+            export_query = replace(query, limit=EXPORT_PAGE)
+            return Stream(export(await lists.audit_export(export_query, min_position)), media_type=NDJSON)
+        page = await lists.audit(query, min_position)
         next_cursor = str(page.next_after) if page.next_after is not None else None
         return Response(AuditPageOut([entry_out(e) for e in page.items], next_cursor))

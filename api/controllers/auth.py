@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from litestar import Controller, Response, post
-from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from agentmem.api.context import Principal
+from agentmem.api.dependencies import provide
 from agentmem.api.schemas.identity import TokenOut, TokenRequest
-from agentmem.api.services import Services
-from agentmem.api.tokens import IssuedToken
-
-LOGIN_ATTEMPTS_PER_MINUTE = 10
+from agentmem.application.authentication import Authenticator, IssuedToken, Principal
 
 
 def token_out(issued: IssuedToken, ttl: int) -> TokenOut:
@@ -26,39 +21,26 @@ def token_out(issued: IssuedToken, ttl: int) -> TokenOut:
     )
 
 
-def require_token(principal: Principal) -> tuple[str, int]:
-    if principal.token_id is None or principal.token_expires_at is None:
-        raise HTTPException(status_code=400, detail="only a token (not an API key) can be refreshed or logged out")
-    return principal.token_id, principal.token_expires_at
-
-
 class AuthController(Controller):
     """Tokens for people; machines use API keys."""
 
     path = "/v1/auth"
     tags = ["auth"]
+    dependencies = {"auth": provide("auth")}
 
     @post("/token", status_code=200, opt={"public": True}, security=[])
-    async def token(self, data: TokenRequest, services: Services) -> TokenOut:
+    async def token(self, data: TokenRequest, auth: Authenticator) -> TokenOut:
         """Exchanges an email and password for a bearer token (HS256, 24 h by default); 10 tries a minute per email."""
-        await services.auth.rates.hit(data.email.strip().lower(), LOGIN_ATTEMPTS_PER_MINUTE, scope="login")
-        identity = await asyncio.to_thread(services.identity.login, data.email, data.password)
-        assert identity.user is not None
-        issued = services.auth.tokens.issue(str(identity.user.id), identity.organization.tenant_id, identity.user.role)
-        return token_out(issued, services.auth.tokens.ttl)
+        issued = await auth.sign_in(data.email, data.password, data.organization)
+        return token_out(issued, auth.tokens.ttl)
 
     @post("/refresh", status_code=200, opt={"permission": "me:read"})
-    async def refresh(self, principal: Principal, services: Services) -> TokenOut:
+    async def refresh(self, principal: Principal, auth: Authenticator) -> TokenOut:
         """A new token for the same user; the one presented is revoked."""
-        jti, expires_at = require_token(principal)
-        assert principal.user_id is not None
-        issued = services.auth.tokens.issue(principal.user_id, principal.tenant_id, principal.role)
-        await services.auth.tokens.revoke(jti, expires_at)
-        return token_out(issued, services.auth.tokens.ttl)
+        return token_out(await auth.refresh(principal), auth.tokens.ttl)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, opt={"permission": "me:read"})
-    async def logout(self, principal: Principal, services: Services) -> Response[None]:
+    async def logout(self, principal: Principal, auth: Authenticator) -> Response[None]:
         """Revokes the token presented: the next request with it gets 401."""
-        jti, expires_at = require_token(principal)
-        await services.auth.tokens.revoke(jti, expires_at)
+        await auth.logout(principal)
         return Response(None, status_code=HTTP_204_NO_CONTENT)

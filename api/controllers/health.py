@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from litestar import Controller, Response, get
+from litestar.datastructures import State
 from msgspec import Struct
 
-from agentmem.api.services import Services
+from agentmem.api.dependencies import container_of
 
 
 class HealthOut(Struct):
@@ -28,18 +27,8 @@ class HealthController(Controller):
         return HealthOut(status="ok")
 
     @get("/ready", opt={"public": True})
-    async def ready(self, services: Services) -> Response[HealthOut]:
+    async def ready(self, state: State) -> Response[HealthOut]:
         """Readiness: the event store and Redis both answer."""
-        checks: dict[str, str] = {}
-        try:
-            await asyncio.wait_for(asyncio.to_thread(services.positions.ping), timeout=2)
-            checks["event_store"] = "ok"
-        except Exception as error:  # noqa: BLE001 - any failure means not ready
-            checks["event_store"] = f"error: {type(error).__name__}"
-        try:
-            await asyncio.wait_for(services.redis.ping(), timeout=2)
-            checks["redis"] = "ok"
-        except Exception as error:  # noqa: BLE001
-            checks["redis"] = f"error: {type(error).__name__}"
+        checks = await container_of(state).readiness()
         ok = all(v == "ok" for v in checks.values())
         return Response(HealthOut(status="ok" if ok else "unavailable", checks=checks), status_code=200 if ok else 503)

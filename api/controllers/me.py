@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from litestar import Controller, get
 
-from agentmem.api.context import Principal
 from agentmem.api.schemas.identity import MeOut
+from agentmem.application.authentication import Principal
 
 
 class MeController(Controller):

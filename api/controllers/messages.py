@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
-import time
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
-import psycopg
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from agentmem.api.context import POSITION_HEADER
-from agentmem.api.controllers.memory_search import wait_for
+from agentmem.api.dependencies import provide
+from agentmem.api.params import AscDesc, Cursor
+from agentmem.api.responses import written
 from agentmem.api.schemas.messages import (
     MessageHitOut,
     MessageOut,
@@ -26,16 +23,16 @@ from agentmem.api.schemas.messages import (
     MessagesIn,
     MessagesOut,
 )
-from agentmem.api.services import Services
-from agentmem.application.conversations import Message
+from agentmem.application.agents import AgentApplication
+from agentmem.application.conversations import ConversationApplication, Message, decode_slot, encode_slot
+from agentmem.application.reads import Reads
 from agentmem.domain.base import Context
 from agentmem.domain.conversation import NewMessage
-from agentmem.infrastructure.postgres_search import CursorError
 from agentmem.projections.filters import Compare
 from agentmem.projections.messages import MESSAGE_MEMORY_TYPE, message_content
 from agentmem.projections.queries import Hit, Scope
 
-MessageOrder = Annotated[Literal["asc", "desc"], Parameter(description="asc (oldest first, default) or desc")]
+MessageOrder = Annotated[AscDesc, Parameter(description="asc (oldest first, default) or desc")]
 
 
 def message_out(message: Message) -> MessageOut:
@@ -72,29 +69,21 @@ def hit_out(hit: Hit) -> MessageHitOut:
     )
 
 
-def encode_slot(order: str, slot: tuple[int, int]) -> str:
-    return base64.urlsafe_b64encode(json.dumps([order, *slot]).encode()).decode().rstrip("=")
-
-
-def decode_slot(cursor: str, order: str) -> tuple[int, int]:
-    try:
-        cursor_order, segment, index = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        valid = cursor_order == order and isinstance(segment, int) and isinstance(index, int)
-    except Exception:  # noqa: BLE001 - any decoding failure is a bad cursor
-        valid = False
-    if not valid or segment < 0 or index < 0:
-        raise CursorError("invalid cursor for this list")
-    return segment, index
-
-
 class MessageController(Controller):
     """One agent's conversation: messages are events in the agent's conversation stream."""
 
     path = "/v1/agents/{agent_id:uuid}/messages"
     tags = ["messages"]
+    dependencies = {
+        "conversations": provide("conversations"),
+        "agents": provide("agents"),
+        "reads": provide("reads"),
+    }
 
     @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, opt={"permission": "messages:write"})
-    def append(self, agent_id: UUID, data: MessagesIn, context: Context, services: Services) -> Response[MessagesOut]:
+    def append(
+        self, agent_id: UUID, data: MessagesIn, context: Context, conversations: ConversationApplication
+    ) -> Response[MessagesOut]:
         """Appends messages to the conversation in order, atomically."""
         new = [
             NewMessage(
@@ -106,37 +95,39 @@ class MessageController(Controller):
             )
             for m in data.messages
         ]
-        appended = services.conversations.append(agent_id, new, context)
+        appended = conversations.append(agent_id, new, context)
         body = MessagesOut(messages=[message_out(m) for m in appended.messages], position=appended.position)
-        return Response(body, status_code=HTTP_201_CREATED, headers={POSITION_HEADER: str(appended.position)})
+        return written(body, appended.position, status_code=HTTP_201_CREATED)
 
     @get("/", sync_to_thread=True, opt={"permission": "messages:read"})
     def list_messages(
         self,
         agent_id: UUID,
         context: Context,
-        services: Services,
+        conversations: ConversationApplication,
         order: MessageOrder = "asc",
         limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
-        cursor: Annotated[str | None, Parameter(max_length=512)] = None,
+        cursor: Cursor = None,
     ) -> MessagePageOut:
         """Lists the conversation in order (oldest first, or newest first with `order=desc`), by cursor."""
         after = decode_slot(cursor, order) if cursor is not None else None
-        page = services.conversations.page(agent_id, context.tenant_id, after, limit, order)
+        page = conversations.page(agent_id, context.tenant_id, after, limit, order)
         next_cursor = encode_slot(order, page.next_slot) if page.next_slot is not None else None
         return MessagePageOut(items=[message_out(m) for m in page.messages], next_cursor=next_cursor)
 
     @get("/{message_id:uuid}", sync_to_thread=True, opt={"permission": "messages:read"})
-    def get_message(self, agent_id: UUID, message_id: UUID, context: Context, services: Services) -> MessageOut:
+    def get_message(
+        self, agent_id: UUID, message_id: UUID, context: Context, conversations: ConversationApplication
+    ) -> MessageOut:
         """Reads one message by id."""
-        return message_out(services.conversations.get(agent_id, message_id, context.tenant_id))
+        return message_out(conversations.get(agent_id, message_id, context.tenant_id))
 
     @post("/search", status_code=HTTP_200_OK, opt={"permission": "messages:read"})
     async def search(
-        self, agent_id: UUID, data: MessageSearchIn, context: Context, services: Services
+        self, agent_id: UUID, data: MessageSearchIn, context: Context, agents: AgentApplication, reads: Reads
     ) -> MessageSearchOut:
         """Hybrid (default), vector or text search over this agent's conversation."""
-        await asyncio.to_thread(services.agents.get, agent_id, context.tenant_id)
+        await asyncio.to_thread(agents.get, agent_id, context.tenant_id)
         roles = [data.role] if isinstance(data.role, str) else list(data.role or [])
         scope = Scope(
             tenant_id=context.tenant_id,
@@ -146,22 +137,18 @@ class MessageController(Controller):
             created_after=data.created_after,
             created_before=data.created_before,
         )
-        for attempt in (1, 2):
-            active = await services.active("messages", refresh=attempt == 2)
-            await wait_for(services, active, data.min_position)
-            started = time.perf_counter()
-            vector = await active.embed(data.query) if data.mode != "text" else None
-            embedded = time.perf_counter()
-            try:
-                hits = await active.search.search(scope, data.query, vector, data.mode, data.limit, data.min_score)
-            except psycopg.errors.UndefinedTable:
-                if attempt == 2:
-                    raise
-                continue  # the read model was switched under us: follow it
-            return MessageSearchOut(
-                results=[hit_out(h) for h in hits],
-                mode=data.mode,
-                embedding_ms=round((embedded - started) * 1000, 3),
-                search_ms=round((time.perf_counter() - embedded) * 1000, 3),
-            )
-        raise AssertionError("unreachable")  # pragma: no cover
+        result = await reads.search(
+            "messages",
+            scope,
+            data.query,
+            mode=data.mode,
+            limit=data.limit,
+            min_score=data.min_score,
+            min_position=data.min_position,
+        )
+        return MessageSearchOut(
+            results=[hit_out(h) for h in result.hits],
+            mode=data.mode,
+            embedding_ms=result.embedding_ms,
+            search_ms=result.search_ms,
+        )

@@ -6,8 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import msgspec
+from litestar import Response
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from agentmem.api.responses import written
+from agentmem.application.base import Saved
 from agentmem.domain.agent import (
     MAX_BLOCKS,
     MAX_DESCRIPTION_CHARS,
@@ -16,8 +20,10 @@ from agentmem.domain.agent import (
     MAX_TAG_CHARS,
     MAX_TAGS,
     MAX_TOOLS,
+    Agent,
 )
 from agentmem.domain.context_template import MAX_TEMPLATE_CHARS
+from agentmem.projections.agents import AgentRow
 
 Name = Annotated[str, Meta(min_length=1, max_length=MAX_NAME_CHARS)]
 Description = Annotated[str, Meta(max_length=MAX_DESCRIPTION_CHARS)]
@@ -142,3 +148,40 @@ class ContextOut(Struct):
     context: str
     size: int
     blocks: list[ContextBlockOut]
+
+
+def agent_fields(agent: Agent | AgentRow) -> dict[str, Any]:
+    """An agent answer's fields from the aggregate (by-id reads) or a read-model row (lists)."""
+    created, updated = (
+        (agent.created_on, agent.modified_on) if isinstance(agent, Agent) else (agent.created_at, agent.updated_at)
+    )
+    return {
+        "id": str(agent.id),
+        "version": agent.version,
+        "name": agent.name,
+        "description": agent.description,
+        "system": agent.system,
+        "llm": agent.llm,
+        "embedding": agent.embedding,
+        "block_ids": [str(b) for b in agent.block_ids],
+        "tool_ids": [str(t) for t in agent.tool_ids],
+        "tags": list(agent.tags),
+        "metadata": agent.metadata,
+        "context_template": agent.context_template,
+        "deleted": agent.deleted,
+        "created_at": created,
+        "updated_at": updated,
+        "created_by": agent.created_by,
+        "updated_by": agent.updated_by,
+    }
+
+
+def plain(value: Any) -> Any:
+    """Settings structs as the plain dicts the domain stores."""
+    return msgspec.to_builtins(value) if isinstance(value, Struct) else value
+
+
+def agent_written(saved: Saved[Agent], status_code: int = 200) -> Response[AgentWriteOut]:
+    """The answer to a write on an agent: the agent, the position to read after, its version as ETag."""
+    body = AgentWriteOut(**agent_fields(saved.aggregate), position=saved.position)
+    return written(body, saved.position, saved.aggregate.version, status_code)

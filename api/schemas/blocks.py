@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from msgspec import UNSET, Meta, Struct, UnsetType
+from litestar import Response
+from msgspec import UNSET, Meta, Struct, UnsetType, structs
 
-from agentmem.domain.block import DEFAULT_LIMIT, MAX_DESCRIPTION_CHARS, MAX_LIMIT
+from agentmem.api.responses import written
+from agentmem.application.base import Saved
+from agentmem.domain.block import DEFAULT_LIMIT, MAX_DESCRIPTION_CHARS, MAX_LIMIT, Block
+from agentmem.projections.blocks import BlockRow
 
 Label = Annotated[
     str,
@@ -88,3 +92,32 @@ class BlockPageOut(Struct):
 
     items: list[BlockOut]
     next_cursor: str | None
+
+
+def block_out(block: Block | BlockRow) -> BlockOut:
+    """A block answer from the aggregate (by-id reads) or a read-model row (lists)."""
+    created, updated = (
+        (block.created_on, block.modified_on) if isinstance(block, Block) else (block.created_at, block.updated_at)
+    )
+    return BlockOut(
+        id=str(block.id),
+        version=block.version,
+        label=block.label,
+        value=block.value,
+        size=len(block.value),
+        limit=block.limit,
+        description=block.description,
+        read_only=block.read_only,
+        metadata=block.metadata,
+        deleted=block.deleted,
+        created_at=created,
+        updated_at=updated,
+        created_by=block.created_by,
+        updated_by=block.updated_by,
+    )
+
+
+def block_written(saved: Saved[Block], status_code: int = 200) -> Response[BlockWriteOut]:
+    """The answer to a write on a block: the block, the position to read after, its version as ETag."""
+    body = BlockWriteOut(**structs.asdict(block_out(saved.aggregate)), position=saved.position)
+    return written(body, saved.position, saved.aggregate.version, status_code)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from msgspec import UNSET, Struct, UnsetType
+
+from agentmem.application.base import HistoryEntry
 
 
 class ErrorItem(Struct, omit_defaults=True):
@@ -56,3 +59,21 @@ class HistoryOut(Struct):
 
     id: str
     versions: list[HistoryEntryOut]
+
+
+def history_out(aggregate_id: UUID, entries: list[HistoryEntry]) -> HistoryOut:
+    """Every version of an aggregate, oldest first, in the shape all histories share."""
+    return HistoryOut(
+        id=str(aggregate_id),
+        versions=[
+            HistoryEntryOut(
+                version=e.version,
+                event_type=e.event_type,
+                timestamp=e.timestamp.isoformat(),
+                actor_id=e.actor_id,
+                request_id=e.request_id,
+                changes={k: HistoryChange(old=v["old"], new=v["new"]) for k, v in e.changes.items()},
+            )
+            for e in entries
+        ],
+    )

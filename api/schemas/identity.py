@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
+from uuid import UUID
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -23,6 +24,7 @@ Quotas = Annotated[
     Meta(description="`requests_per_minute` and `max_memories`; null means the server default."),
 ]
 AwareDatetime = Annotated[datetime, Meta(tz=True, description="ISO-8601 with a time zone.")]
+T = TypeVar("T", bound=Struct)
 
 
 class OrganizationCreate(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -144,11 +146,12 @@ class ApiKeyPageOut(Struct):
     next_cursor: str | None
 
 
-class TokenRequest(Struct, forbid_unknown_fields=True):
-    """Email and password."""
+class TokenRequest(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Email and password; `organization` (name or id) only when the email has accounts in several."""
 
     email: Annotated[str, Meta(max_length=MAX_EMAIL_CHARS)]
     password: Annotated[str, Meta(max_length=1024)]
+    organization: Annotated[str, Meta(min_length=1, max_length=MAX_ORG_NAME)] | None = None
 
 
 class TokenOut(Struct):
@@ -175,3 +178,9 @@ class MeOut(Struct, kw_only=True):
     token_expires_at: datetime | None = None
     requests_per_minute: int
     max_memories: int
+
+
+def row_out(cls: type[T], row: dict[str, Any]) -> T:
+    """A response Struct from a directory row (uuids as strings; columns it does not show are dropped)."""
+    fields = cls.__struct_fields__
+    return cls(**{k: str(v) if isinstance(v, UUID) else v for k, v in row.items() if k in fields})

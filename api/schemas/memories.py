@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from litestar import Response
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from agentmem.api.schemas.common import HistoryEntryOut, WriteOut
+from agentmem.api.responses import written
+from agentmem.api.schemas.common import WriteOut
+from agentmem.application.base import Saved
 from agentmem.application.memories import MAX_BATCH
-from agentmem.domain.memory import MAX_SCOPE_ID_CHARS, MAX_TEXT_CHARS
+from agentmem.domain.memory import MAX_SCOPE_ID_CHARS, MAX_TEXT_CHARS, Memory
+from agentmem.projections.queries import Hit, MemoryRow
 
 MemoryType = Literal["core", "episodic", "semantic", "procedural", "resource", "knowledge"]
 Text = Annotated[str, Meta(min_length=1, max_length=MAX_TEXT_CHARS, description="The memory's text.")]
@@ -79,13 +83,6 @@ class MemoryBatchOut(Struct):
     position: int
 
 
-class MemoryHistoryOut(Struct):
-    """Every version of a memory, oldest first."""
-
-    id: str
-    versions: list[HistoryEntryOut]
-
-
 SearchModeName = Literal["hybrid", "vector", "text"]
 
 
@@ -103,7 +100,7 @@ class MemorySearchIn(Struct, forbid_unknown_fields=True, kw_only=True):
     created_after: AwareDatetime | None = None
     created_before: AwareDatetime | None = None
     valid_at: AwareDatetime | None = None
-    min_score: float | None = None
+    min_score: Annotated[float, Meta(ge=-1e6, le=1e6)] | None = None
     min_position: Annotated[int, Meta(ge=0)] | None = None
 
 
@@ -122,6 +119,7 @@ class MemorySearchOut(Struct):
     mode: str
     embedding_ms: float
     search_ms: float
+    vector_index: Literal["exact", "hnsw"] | None = None
 
 
 class MemoryPageOut(Struct):
@@ -129,3 +127,40 @@ class MemoryPageOut(Struct):
 
     items: list[MemoryOut]
     next_cursor: str | None
+
+
+def memory_fields(memory: Memory | MemoryRow) -> dict[str, Any]:
+    """The fields every memory answer shows, from the aggregate (by-id reads) or a read-model row (lists, search)."""
+    if isinstance(memory, Memory):
+        created, updated = memory.created_on, memory.modified_on
+    else:
+        created, updated = memory.created_at, memory.updated_at
+    return {
+        "id": str(memory.id),
+        "version": memory.version,
+        "text": memory.text,
+        "user_id": memory.user_id,
+        "agent_id": memory.agent_id,
+        "run_id": memory.run_id,
+        "memory_type": memory.memory_type,
+        "metadata": memory.metadata,
+        "valid_from": memory.valid_from,
+        "valid_to": memory.valid_to,
+        "deleted": memory.deleted,
+        "created_at": created,
+        "updated_at": updated,
+        "created_by": memory.created_by,
+        "updated_by": memory.updated_by,
+    }
+
+
+def hit_out(hit: Hit) -> MemoryHitOut:
+    return MemoryHitOut(
+        **memory_fields(hit.memory), score=round(hit.score, 6), vector_rank=hit.vector_rank, text_rank=hit.text_rank
+    )
+
+
+def memory_written(saved: Saved[Memory], status_code: int = 200) -> Response[MemoryWriteOut]:
+    """The answer to a write on a memory: the memory, the position to read after, its version as ETag."""
+    body = MemoryWriteOut(**memory_fields(saved.aggregate), position=saved.position)
+    return written(body, saved.position, saved.aggregate.version, status_code)

@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
-from agentmem.api.permissions import PERMISSIONS, ROLE_PERMISSIONS, matrix_markdown
+from agentmem.application.permissions import PERMISSIONS, ROLE_PERMISSIONS, matrix_markdown
 from agentmem.infrastructure.secrets import derived_key
 from tests.clients import SECRET_KEY, ApiClient, Org, create_org
 

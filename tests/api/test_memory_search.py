@@ -7,9 +7,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from litestar.testing import TestClient
 
+from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import Worker
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -231,13 +233,21 @@ def test_a_forged_cursor_is_400(client: TestClient) -> None:
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "cursor"
 
 
-def test_a_position_the_projection_never_reaches_is_503(
-    client: TestClient, worker: Worker, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    services = client.app.state.services
-    monkeypatch.setattr(services, "settings", services.settings.with_overrides(read_wait_timeout=0.3))
+def test_a_position_beyond_the_head_of_the_log_is_422(client: TestClient, worker: Worker) -> None:
     response = client.post("/v1/memories/search", json={"query": "x", "min_position": 10**12})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "min_position"
+
+
+def test_a_position_the_projection_has_not_reached_is_503(
+    client: TestClient, worker: Worker, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client.app.state.container.reads, "timeout", 0.3)
+    with psycopg.connect(settings.database_url) as held:
+        held.execute("LOCK TABLE projection_tracking IN EXCLUSIVE MODE")  # readers go on; no projection advances
+        position = add_all(client, user(), ["written while the projections are held"])
+        response = client.post("/v1/memories/search", json={"query": "x", "min_position": position})
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert search(client, query="held", min_position=position)  # released: the same read answers
 
 
 def test_admin_projections_shows_position_and_lag(client: TestClient, admin: TestClient) -> None:

@@ -8,7 +8,6 @@ from uuid import UUID
 
 import pytest
 
-from agentmem.api.services import Services
 from agentmem.application.agents import NewAgent
 from agentmem.application.conversations import ConversationApplication, ConversationNotFoundError
 from agentmem.domain import conversation
@@ -16,6 +15,7 @@ from agentmem.domain.base import Context
 from agentmem.domain.conversation import NewMessage
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
 from agentmem.infrastructure.settings import Settings
+from agentmem.runtime.container import Container
 
 
 @pytest.fixture
@@ -25,33 +25,35 @@ def small_segments(monkeypatch: pytest.MonkeyPatch) -> int:
     return 3
 
 
-def new_agent(services: Services, context: Context) -> UUID:
-    return services.agents.create(NewAgent(name="talker"), context).agent.id
+def new_agent(container: Container, context: Context) -> UUID:
+    return container.agents.create(NewAgent(name="talker"), context).aggregate.id
 
 
-def say(services: Services, agent_id: UUID, context: Context, *texts: str) -> list[UUID]:
-    appended = services.conversations.append(agent_id, [NewMessage("user", t) for t in texts], context)
+def say(container: Container, agent_id: UUID, context: Context, *texts: str) -> list[UUID]:
+    appended = container.conversations.append(agent_id, [NewMessage("user", t) for t in texts], context)
     return [m.id for m in appended.messages]
 
 
-def test_messages_keep_their_order_across_segments(services: Services, context: Context, small_segments: int) -> None:
-    agent_id = new_agent(services, context)
-    say(services, agent_id, context, "m0", "m1")
-    say(services, agent_id, context, "m2", "m3", "m4", "m5", "m6")  # fills segment 0, 1 and starts 2
-    page = services.conversations.page(agent_id, context.tenant_id, None, 100)
+def test_messages_keep_their_order_across_segments(container: Container, context: Context, small_segments: int) -> None:
+    agent_id = new_agent(container, context)
+    say(container, agent_id, context, "m0", "m1")
+    say(container, agent_id, context, "m2", "m3", "m4", "m5", "m6")  # fills segment 0, 1 and starts 2
+    page = container.conversations.page(agent_id, context.tenant_id, None, 100)
     assert [m.content for m in page.messages] == [f"m{i}" for i in range(7)]
     assert [m.seq for m in page.messages] == list(range(7)) and page.next_slot is None
     assert [(m.segment, m.index) for m in page.messages][2:5] == [(0, 2), (1, 0), (1, 1)]
 
 
 @pytest.mark.parametrize("order", ["asc", "desc"])
-def test_pages_cover_every_message_once(services: Services, context: Context, small_segments: int, order: str) -> None:
-    agent_id = new_agent(services, context)
-    say(services, agent_id, context, *[f"m{i}" for i in range(10)])
+def test_pages_cover_every_message_once(
+    container: Container, context: Context, small_segments: int, order: str
+) -> None:
+    agent_id = new_agent(container, context)
+    say(container, agent_id, context, *[f"m{i}" for i in range(10)])
     seen: list[str] = []
     after = None
     while True:
-        page = services.conversations.page(agent_id, context.tenant_id, after, 4, order)  # type: ignore[arg-type]
+        page = container.conversations.page(agent_id, context.tenant_id, after, 4, order)  # type: ignore[arg-type]
         seen.extend(m.content for m in page.messages)
         if page.next_slot is None:
             break
@@ -60,33 +62,33 @@ def test_pages_cover_every_message_once(services: Services, context: Context, sm
     assert seen == (expected if order == "asc" else expected[::-1])
 
 
-def test_a_message_is_read_by_id_and_only_through_its_own_agent(services: Services, context: Context) -> None:
-    agent_id, other_id = new_agent(services, context), new_agent(services, context)
-    [message_id] = say(services, agent_id, context, "hello")
-    assert services.conversations.get(agent_id, message_id, context.tenant_id).content == "hello"
+def test_a_message_is_read_by_id_and_only_through_its_own_agent(container: Container, context: Context) -> None:
+    agent_id, other_id = new_agent(container, context), new_agent(container, context)
+    [message_id] = say(container, agent_id, context, "hello")
+    assert container.conversations.get(agent_id, message_id, context.tenant_id).content == "hello"
     with pytest.raises(ConversationNotFoundError):
-        services.conversations.get(other_id, message_id, context.tenant_id)
+        container.conversations.get(other_id, message_id, context.tenant_id)
     with pytest.raises(ConversationNotFoundError):
-        services.conversations.get(agent_id, message_id, "another-tenant")
+        container.conversations.get(agent_id, message_id, "another-tenant")
 
 
-def test_a_deleted_or_foreign_agent_has_no_conversation(services: Services, context: Context) -> None:
-    agent_id = new_agent(services, context)
+def test_a_deleted_or_foreign_agent_has_no_conversation(container: Container, context: Context) -> None:
+    agent_id = new_agent(container, context)
     with pytest.raises(ConversationNotFoundError):
-        say(services, agent_id, replace(context, tenant_id="stranger"), "hi")
-    services.agents.delete(agent_id, context)
+        say(container, agent_id, replace(context, tenant_id="stranger"), "hi")
+    container.agents.delete(agent_id, context)
     with pytest.raises(ConversationNotFoundError):
-        say(services, agent_id, context, "hi")
+        say(container, agent_id, context, "hi")
 
 
-def test_racing_writers_get_one_order_without_gaps(services: Services, context: Context, small_segments: int) -> None:
-    agent_id = new_agent(services, context)
+def test_racing_writers_get_one_order_without_gaps(container: Container, context: Context, small_segments: int) -> None:
+    agent_id = new_agent(container, context)
     errors: list[BaseException] = []
 
     def write(writer: int) -> None:
         try:
             for i in range(5):
-                say(services, agent_id, context, f"w{writer}-{i}")
+                say(container, agent_id, context, f"w{writer}-{i}")
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -96,7 +98,7 @@ def test_racing_writers_get_one_order_without_gaps(services: Services, context: 
     for thread in threads:
         thread.join()
     assert errors == []
-    messages = services.conversations.page(agent_id, context.tenant_id, None, 100).messages
+    messages = container.conversations.page(agent_id, context.tenant_id, None, 100).messages
     assert [m.seq for m in messages] == list(range(20))
     assert sorted(m.content for m in messages) == sorted(f"w{w}-{i}" for w in range(4) for i in range(5))
     for writer in range(4):  # each writer's messages stay in its own order
@@ -105,10 +107,10 @@ def test_racing_writers_get_one_order_without_gaps(services: Services, context: 
 
 
 def test_another_process_finds_the_head_and_continues_the_sequence(
-    services: Services, settings: Settings, context: Context, small_segments: int
+    container: Container, settings: Settings, context: Context, small_segments: int
 ) -> None:
-    agent_id = new_agent(services, context)
-    say(services, agent_id, context, *[f"m{i}" for i in range(8)])
+    agent_id = new_agent(container, context)
+    say(container, agent_id, context, *[f"m{i}" for i in range(8)])
     assert settings.database_url
     factory = make_factory(settings.database_url, 2)
     fresh = ConversationApplication(
@@ -117,8 +119,8 @@ def test_another_process_finds_the_head_and_continues_the_sequence(
     try:
         appended = fresh.append(agent_id, [NewMessage("assistant", "m8")], context)
         assert [(m.seq, m.segment, m.index) for m in appended.messages] == [(8, 2, 2)]
-        say(services, agent_id, context, "m9")  # the first process's remembered head is stale now
-        newest = services.conversations.page(agent_id, context.tenant_id, None, 2, "desc").messages
+        say(container, agent_id, context, "m9")  # the first process's remembered head is stale now
+        newest = container.conversations.page(agent_id, context.tenant_id, None, 2, "desc").messages
         assert [(m.content, m.seq) for m in newest] == [("m9", 9), ("m8", 8)]
     finally:
         fresh.close()

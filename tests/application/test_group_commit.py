@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from agentmem.api.services import Services
 from agentmem.application.base import IdempotencyKeyReusedError
 from agentmem.application.group_commit import GroupCommit
 from agentmem.application.memories import NewMemory
 from agentmem.domain.base import Context
+from agentmem.runtime.container import Container
 
 
 def test_callers_arriving_during_a_save_are_saved_together() -> None:
@@ -50,26 +50,26 @@ def test_a_failing_group_falls_back_to_one_save_per_caller() -> None:
         commit.save(["bad"])
 
 
-def test_many_concurrent_adds_are_all_recorded_once(services: Services, context: Context) -> None:
+def test_many_concurrent_adds_are_all_recorded_once(container: Container, context: Context) -> None:
     texts = [f"concurrent memory {i}" for i in range(64)]
     with ThreadPoolExecutor(16) as pool:
-        saved = list(pool.map(lambda t: services.memories.add(NewMemory(text=t), context), texts))
+        saved = list(pool.map(lambda t: container.memories.add(NewMemory(text=t), context), texts))
     positions = [s.position for s in saved]
     assert len(set(positions)) == 64
-    assert sorted(services.memories.get(s.memory.id, context.tenant_id).text for s in saved) == sorted(texts)
+    assert sorted(container.memories.get(s.aggregate.id, context.tenant_id).text for s in saved) == sorted(texts)
 
 
-def test_an_idempotency_conflict_inside_a_group_reaches_only_its_caller(services: Services, context: Context) -> None:
-    services.memories.add(NewMemory(text="original"), context, idempotency_key="shared-key")
+def test_an_idempotency_conflict_inside_a_group_reaches_only_its_caller(container: Container, context: Context) -> None:
+    container.memories.add(NewMemory(text="original"), context, idempotency_key="shared-key")
 
     def add(index: int) -> str:
         if index == 0:
             try:
-                services.memories.add(NewMemory(text="different"), context, idempotency_key="shared-key")
+                container.memories.add(NewMemory(text="different"), context, idempotency_key="shared-key")
             except IdempotencyKeyReusedError:
                 return "refused"
             return "accepted"
-        return services.memories.add(NewMemory(text=f"other {index}"), context).memory.text
+        return container.memories.add(NewMemory(text=f"other {index}"), context).aggregate.text
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(add, range(8)))

@@ -9,10 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from agentmem.api.cli import main
-from agentmem.infrastructure.bootstrap import ADMIN_KEY_FILE, bootstrap, identity_application
+from agentmem.application.authentication import Identity
+from agentmem.cli import main
+from agentmem.infrastructure.bootstrap import ADMIN_KEY_FILE, bootstrap
 from agentmem.infrastructure.secrets import SECRET_FILE, server_secret
 from agentmem.infrastructure.settings import Settings, SettingsError
+from agentmem.runtime.container import Container
+
+
+def identity_of(settings: Settings, key: str) -> Identity:
+    """Who a key authenticates as, through the composition root's authenticator."""
+    container = Container(settings)
+    try:
+        return container.auth.authenticate_key(key)
+    finally:
+        container.memories.close()
 
 
 def test_first_start_prints_a_generated_owner_key_once_and_saves_it_0600(
@@ -24,11 +35,7 @@ def test_first_start_prints_a_generated_owner_key_once_and_saves_it_0600(
     path = tmp_path / ADMIN_KEY_FILE
     assert path.read_text().strip() == key and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert bootstrap(settings) is None and path.read_text().strip() == key  # the second start creates nothing
-    app = identity_application(settings)
-    try:
-        found = app.authenticate_key(key)
-    finally:
-        app.close()
+    found = identity_of(settings, key)
     assert found.organization.name == "default" and found.user is not None and found.user.superadmin
     assert found.user.role == "owner" and found.user.email == settings.bootstrap_email
 
@@ -70,10 +77,6 @@ def test_keys_create_prints_a_working_key(
     monkeypatch.setenv("AGENTMEM_DATA_DIR", str(settings.data_dir))
     assert main(["keys", "create", "--org", "default", "--role", "viewer", "--name", "ops"]) == 0
     key = capsys.readouterr().out.strip()
-    app = identity_application(settings)
-    try:
-        found = app.authenticate_key(key)
-        assert found.key is not None and found.key.role == "viewer" and found.organization.name == "default"
-    finally:
-        app.close()
+    found = identity_of(settings, key)
+    assert found.key is not None and found.key.role == "viewer" and found.organization.name == "default"
     assert main(["keys", "create", "--org", "no-such-org", "--role", "viewer"]) == 1

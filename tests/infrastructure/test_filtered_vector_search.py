@@ -94,18 +94,20 @@ async def test_small_tenants_and_selective_filters_get_their_full_top_k(
             for _ in range(10):
                 query = sentence(rng)
                 vector = embedder.embed([query])[0]
-                small = await search.search(Scope("small"), query, vector, "vector", 10, None)
+                small = (await search.search(Scope("small"), query, vector, "vector", 10, None)).hits
                 assert len(small) == 10
                 recalls.append(
                     len({str(h.memory.id) for h in small} & set(exact_top(settings, vector, "small", 10))) / 10
                 )
-                rare = await search.search(
-                    Scope("big-2", metadata=parse_filter({"rare": True})), query, vector, "vector", 10, None
-                )
+                rare = (
+                    await search.search(
+                        Scope("big-2", metadata=parse_filter({"rare": True})), query, vector, "vector", 10, None
+                    )
+                ).hits
                 assert len(rare) == 10 and all(h.memory.metadata["rare"] for h in rare)
                 truth = exact_top(settings, vector, "big-2", 10, rare_only=True)
                 recalls.append(len({str(h.memory.id) for h in rare} & set(truth)) / 10)
-                big = await search.search(Scope("big-1"), query, vector, "vector", 10, None)
+                big = (await search.search(Scope("big-1"), query, vector, "vector", 10, None)).hits
                 assert len(big) == 10 and {h.memory.tenant_id for h in big} == {"big-1"}
                 recalls.append(
                     len({str(h.memory.id) for h in big} & set(exact_top(settings, vector, "big-1", 10))) / 10
@@ -135,10 +137,10 @@ async def test_text_search_on_words_in_thousands_of_memories_stays_ranked(
         apool = await async_pool(settings.database_url, 2, "search")
         try:
             search = PostgresMemorySearch(apool, TABLE)
-            both = await search.search(Scope("t"), "coffee in the morning", None, "text", 10, None)
+            both = (await search.search(Scope("t"), "coffee in the morning", None, "text", 10, None)).hits
             assert len(both) == 10
             assert all("coffee" in h.memory.text and "morning" in h.memory.text for h in both)
-            one = await search.search(Scope("t"), "morning", None, "text", 10, None)
+            one = (await search.search(Scope("t"), "morning", None, "text", 10, None)).hits
             assert len(one) == 10 and all("morning" in h.memory.text for h in one)
         finally:
             await apool.close()

@@ -56,7 +56,7 @@ def write_history(settings: Settings, runs: int = 12, turns: int = 100) -> int:
                 )
                 for t in range(turns)
             ]
-            ids += [r.id for r in app.add_batch(items, CTX)]
+            ids += [r.aggregate.id for r in app.add_batch(items, CTX)]
         for memory_id in ids[::13]:
             app.update(memory_id, {"text": "an edited turn about gardening"}, CTX)
         for memory_id in ids[5::29]:
@@ -123,7 +123,7 @@ def replay(settings: Settings, table: str = "memories_g99") -> dict[str, Any]:
 @contextmanager
 def worker_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     env = {**os.environ, **settings.as_env()}
-    process = subprocess.Popen([sys.executable, "-m", "agentmem.api.cli", "worker"], env=env)
+    process = subprocess.Popen([sys.executable, "-m", "agentmem.cli", "worker"], env=env)
     try:
         yield process
     finally:

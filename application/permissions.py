@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from agentmem.domain.errors import Forbidden
+
 PERMISSIONS: Final = (
     "memories:read",
     "memories:write",
@@ -66,6 +68,12 @@ def permissions_of(role: str, superadmin: bool = False) -> frozenset[str]:
 def may_grant(granted: frozenset[str], role: str) -> bool:
     """Whether someone holding `granted` may hand out `role` (never more than they have)."""
     return role in ROLE_PERMISSIONS and ROLE_PERMISSIONS[role] <= granted
+
+
+def check_grant(granted: frozenset[str], role: str, holder_role: str) -> None:
+    """Forbidden unless someone holding `granted` (as `holder_role`) may hand out `role`."""
+    if not may_grant(granted, role):
+        raise Forbidden(f"your role ({holder_role}) cannot grant the role {role}")
 
 
 def matrix_markdown() -> str:

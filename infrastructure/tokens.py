@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from redis.asyncio import Redis
 
+from agentmem.application.authentication import InvalidTokenError, IssuedToken
 from agentmem.infrastructure.secrets import derived_key
 
 REVOKED_PREFIX = "agentmem:jwt:revoked:"
@@ -17,21 +17,8 @@ REQUIRED_CLAIMS = ("sub", "org", "role", "jti", "iat", "exp")
 LEEWAY_SECONDS = 5
 
 
-class InvalidTokenError(Exception):
-    """The token is malformed, tampered with, expired, of another algorithm, or revoked."""
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    """A signed token and when it expires (seconds since the epoch)."""
-
-    token: str
-    jti: str
-    expires_at: int
-
-
-class TokenService:
-    """Issues, verifies and revokes tokens."""
+class JwtTokens:
+    """Issues, verifies and revokes tokens (the TokenService of application/authentication.py)."""
 
     def __init__(self, secret: bytes, algorithm: str, ttl: int, redis: Redis) -> None:
         self._key = derived_key(secret, "jwt")
@@ -41,15 +28,16 @@ class TokenService:
 
     def issue(self, user_id: str, tenant_id: str, role: str) -> IssuedToken:
         now = int(time.time())
-        claims = {
+        jti = uuid.uuid4().hex
+        claims: dict[str, Any] = {
             "sub": user_id,
             "org": tenant_id,
             "role": role,
-            "jti": uuid.uuid4().hex,
+            "jti": jti,
             "iat": now,
             "exp": now + self.ttl,
         }
-        return IssuedToken(jwt.encode(claims, self._key, algorithm=self.algorithm), claims["jti"], claims["exp"])  # type: ignore[arg-type]
+        return IssuedToken(jwt.encode(claims, self._key, algorithm=self.algorithm), jti, now + self.ttl)
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The token's claims; InvalidTokenError for any token this server would not have issued as it is now."""
@@ -73,7 +61,3 @@ class TokenService:
         """Refuses the token from now until it would have expired anyway."""
         ttl = max(int(expires_at - time.time()) + LEEWAY_SECONDS, 1)
         await self.redis.set(REVOKED_PREFIX + jti, b"1", ex=ttl)
-
-
-def looks_like_jwt(value: str) -> bool:
-    return value.count(".") == 2 and value.startswith("eyJ")

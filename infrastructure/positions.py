@@ -8,25 +8,18 @@ import logging
 import time
 
 import psycopg
+from psycopg.sql import SQL, Identifier
 from psycopg_pool import AsyncConnectionPool
 
+from agentmem.application.reads import PositionBeyondHeadError, ProjectionBehindError
+from agentmem.infrastructure.eventstore import EVENTS_TABLE
 from agentmem.infrastructure.postgres_tracking import PROJECTIONS_CHANNEL
 
-log = logging.getLogger("agentmem.api.positions")
+log = logging.getLogger("agentmem.positions")
+_HEAD = SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(Identifier(EVENTS_TABLE))
 
 
-class ProjectionBehindError(RuntimeError):
-    """The projection did not reach the position in time."""
-
-    def __init__(self, name: str, wanted: int, reached: int, waited: float) -> None:
-        super().__init__(
-            f"the {name} read model has applied the log up to {reached}, not yet {wanted} "
-            f"(waited {waited:.1f} s); retry shortly"
-        )
-        self.reached = reached
-
-
-class PositionWaiter:
+class PostgresPositionWaiter:
     """Knows each projection's position from NOTIFY messages and waits for one to reach a target."""
 
     def __init__(self, pool: AsyncConnectionPool, database_url: str) -> None:
@@ -62,20 +55,27 @@ class PositionWaiter:
                 log.warning("projection listener lost its connection (%s); reconnecting", error)
                 await asyncio.sleep(1)
 
-    async def _read(self, name: str) -> int:
+    async def _read(self, name: str) -> tuple[int, int]:
+        """The projection's position and the head of the log, in one round trip."""
         async with self.pool.connection() as conn:
-            cursor = await conn.execute("SELECT position FROM projection_tracking WHERE name = %s", (name,))
+            cursor = await conn.execute(
+                SQL("SELECT (SELECT position FROM projection_tracking WHERE name = %s), ({})").format(_HEAD),
+                (name,),
+                prepare=True,
+            )
             row = await cursor.fetchone()
-        position = int(row[0]) if row else 0
+        position = int(row[0] or 0) if row else 0
         self.known[name] = max(self.known.get(name, 0), position)
-        return self.known[name]
+        return self.known[name], int(row[1] or 0) if row else 0
 
     async def wait_for(self, name: str, position: int, timeout: float) -> None:  # noqa: ASYNC109
-        """Returns once `name` has applied `position`; raises ProjectionBehindError after `timeout` seconds."""
+        """Returns once `name` has applied `position`; ProjectionBehindError after `timeout` seconds."""
         if self.known.get(name, 0) >= position:
             return
         started = time.monotonic()
-        reached = await self._read(name)
+        reached, head = await self._read(name)
+        if position > head:
+            raise PositionBeyondHeadError(position, head)
         while reached < position:
             remaining = timeout - (time.monotonic() - started)
             if remaining <= 0:
@@ -85,4 +85,4 @@ class PositionWaiter:
                 await asyncio.wait_for(changed.wait(), timeout=min(remaining, 0.25))
             reached = self.known.get(name, 0)
             if reached < position and not changed.is_set():
-                reached = await self._read(name)
+                reached, _ = await self._read(name)

@@ -1,0 +1,50 @@
+"""Memory writes as every entrypoint makes them: the command, inside the organization's memory quota."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from agentmem.application.base import Saved
+from agentmem.application.memories import MemoryApplication, NewMemory
+from agentmem.application.quota import MemoryQuota
+from agentmem.domain.base import Context
+from agentmem.domain.memory import Memory
+
+
+class MemoryWrites:
+    """Adds, deletes and restores memories within the quota (429 past it); edits need no quota."""
+
+    def __init__(self, memories: MemoryApplication, quota: MemoryQuota) -> None:
+        self.memories = memories
+        self.quota = quota
+
+    async def add(
+        self, new: NewMemory, context: Context, max_memories: int, idempotency_key: str | None = None
+    ) -> Saved[Memory]:
+        async with self.quota.reserve(context.tenant_id, 1, max_memories):
+            return await asyncio.to_thread(self.memories.add, new, context, idempotency_key)
+
+    async def add_batch(
+        self, items: Sequence[NewMemory], context: Context, max_memories: int, idempotency_key: str | None = None
+    ) -> list[Saved[Memory]]:
+        async with self.quota.reserve(context.tenant_id, len(items), max_memories):
+            return await asyncio.to_thread(self.memories.add_batch, items, context, idempotency_key)
+
+    async def update(
+        self, memory_id: UUID, changes: dict[str, Any], context: Context, expected_version: int | None = None
+    ) -> Saved[Memory]:
+        return await asyncio.to_thread(self.memories.update, memory_id, changes, context, expected_version)
+
+    async def delete(self, memory_id: UUID, context: Context, expected_version: int | None = None) -> Saved[Memory]:
+        saved = await asyncio.to_thread(self.memories.delete, memory_id, context, expected_version)
+        await self.quota.release(context.tenant_id, 1)
+        return saved
+
+    async def restore(
+        self, memory_id: UUID, context: Context, max_memories: int, expected_version: int | None = None
+    ) -> Saved[Memory]:
+        async with self.quota.reserve(context.tenant_id, 1, max_memories):
+            return await asyncio.to_thread(self.memories.restore, memory_id, context, expected_version)

@@ -1,0 +1,5 @@
+"""The `agentmem` command."""
+
+from agentmem.cli.main import main
+
+__all__ = ["main"]

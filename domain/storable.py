@@ -1,0 +1,43 @@
+"""What an event may hold: text and numbers every read model can store, checked once before any event is recorded.
+
+PostgreSQL `text` and `jsonb` refuse the NUL character, and `jsonb` refuses NaN and infinities. An event holding
+one would be stored (the event store keeps bytes) and then stall every projection that tries to apply it, so the
+application refuses such values before recording, whichever entrypoint (HTTP, MCP, a job, a model's answer)
+produced them. The HTTP API refuses them earlier still, naming the request field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+NUL = "\x00"
+MAX_DEPTH = 64
+"""Nesting deeper than this is refused too: JSON read models and recursive code have limits of their own."""
+
+
+def unstorable(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | None:
+    """The path of the first value a read model could not store and why, or None when all of it can be stored."""
+    if not isinstance(value, (Mapping, list, tuple)):
+        return _scalar(value, path)
+    if depth > MAX_DEPTH:
+        return path, f"is nested deeper than {MAX_DEPTH} levels"
+    items = value.items() if isinstance(value, Mapping) else enumerate(value)
+    for key, item in items:
+        where = f"{path}.{key}" if isinstance(value, Mapping) else f"{path}[{key}]"
+        where = where.lstrip(".")
+        if isinstance(key, str) and NUL in key:
+            return where, "keys must not contain the NUL character (U+0000)"
+        found = unstorable(item, where, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _scalar(value: Any, path: str) -> tuple[str, str] | None:
+    if isinstance(value, str) and NUL in value:
+        return path, "must not contain the NUL character (U+0000)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, "must be a finite number"
+    return None

@@ -1,0 +1,121 @@
+"""The composition root: builds, from Settings, every application, use case and adapter one process needs.
+
+Entrypoints (the HTTP API, the CLI, workers, tests) take what they need from a Container and never build an
+adapter themselves; this is the one module that knows which adapter implements which port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+from agentmem.application.agents import AgentApplication
+from agentmem.application.authentication import Authenticator, Limits
+from agentmem.application.blocks import BlockApplication
+from agentmem.application.conversations import ConversationApplication
+from agentmem.application.identity import IdentityApplication
+from agentmem.application.lists import Lists
+from agentmem.application.memories import MemoryApplication
+from agentmem.application.memory_writes import MemoryWrites
+from agentmem.application.operations import ProjectionMonitor
+from agentmem.application.quota import MemoryQuota
+from agentmem.application.reads import Reads
+from agentmem.infrastructure.database import async_pool
+from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
+from agentmem.infrastructure.monitoring import PostgresProjectionMonitor
+from agentmem.infrastructure.positions import PostgresPositionWaiter
+from agentmem.infrastructure.postgres_agents import PostgresAgentQueries
+from agentmem.infrastructure.postgres_audit import PostgresAuditTrail
+from agentmem.infrastructure.postgres_blocks import PostgresBlockQueries
+from agentmem.infrastructure.postgres_directory import PostgresDirectory
+from agentmem.infrastructure.quotas import RedisQuotaStore, RequestRateLimiter
+from agentmem.infrastructure.secrets import server_secret
+from agentmem.infrastructure.serving import ServingIndexes
+from agentmem.infrastructure.settings import Settings
+from agentmem.infrastructure.tokens import JwtTokens
+
+HEALTH_TIMEOUT = 2.0
+
+
+class Container:
+    """Applications and use cases of one process; `start()` opens what needs the event loop."""
+
+    reads: Reads
+    lists: Lists
+    memory_writes: MemoryWrites
+    monitor: ProjectionMonitor
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.database_url or not settings.redis_url:
+            raise RuntimeError("DATABASE_URL and REDIS_URL must be set (agentmem serve sets them)")
+        self.settings = settings
+        factory = make_factory(settings.database_url, settings.db_pool_size)
+        env = event_store_env(settings.database_url, settings.db_pool_size)
+        self.positions = PostgresEventPositions(factory)
+        self.memories = MemoryApplication(env, factory=factory, positions=self.positions)
+        self.blocks = BlockApplication(env, factory=factory, positions=self.positions)
+        self.agents = AgentApplication(env, factory=factory, positions=self.positions)
+        self.conversations = ConversationApplication(env, factory=factory, positions=self.positions)
+        secret = server_secret(settings)
+        self.identity = IdentityApplication(env, secret=secret, factory=factory, positions=self.positions)
+        self.redis = Redis.from_url(settings.redis_url)
+        self.auth = Authenticator(
+            self.identity,
+            self.positions,
+            JwtTokens(secret, settings.jwt_algorithm, settings.token_ttl, self.redis),
+            RequestRateLimiter(settings.redis_url, self.redis),
+            Limits(settings.rate_limit_per_minute, settings.max_memories_per_org),
+        )
+        self._pool: AsyncConnectionPool | None = None
+        self._waiter: PostgresPositionWaiter | None = None
+
+    async def start(self) -> None:
+        """Opens the read pool and the projection position listener, and the use cases that read through them."""
+        assert self.settings.database_url
+        pool = await async_pool(self.settings.database_url, self.settings.db_pool_size, "api-reads")
+        self._pool = pool
+        self._waiter = PostgresPositionWaiter(pool, self.settings.database_url)
+        self._waiter.start()
+        self.reads = Reads(self._waiter, ServingIndexes(pool, self.settings), self.settings.read_wait_timeout)
+        self.lists = Lists(
+            self.reads,
+            PostgresBlockQueries(pool),
+            PostgresAgentQueries(pool),
+            PostgresDirectory(pool),
+            PostgresAuditTrail(pool),
+        )
+        quota = MemoryQuota(RedisQuotaStore(self.redis), self.reads.live_memories)
+        self.memory_writes = MemoryWrites(self.memories, quota)
+        self.monitor = PostgresProjectionMonitor(pool, self.memories)
+
+    async def stop(self) -> None:
+        """Closes what start() opened (the container can start again)."""
+        if self._waiter is not None:
+            await self._waiter.stop()
+            self._waiter = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def close(self) -> None:
+        """Stops, and closes Redis and the event store's connections."""
+        await self.stop()
+        await self.redis.aclose()
+        self.memories.close()
+
+    async def readiness(self) -> dict[str, str]:
+        """Whether each dependency answers: `ok` or the error's type."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.positions.ping), timeout=HEALTH_TIMEOUT)
+            checks["event_store"] = "ok"
+        except Exception as error:  # noqa: BLE001 - any failure means not ready
+            checks["event_store"] = f"error: {type(error).__name__}"
+        try:
+            await asyncio.wait_for(self.redis.ping(), timeout=HEALTH_TIMEOUT)
+            checks["redis"] = "ok"
+        except Exception as error:  # noqa: BLE001
+            checks["redis"] = f"error: {type(error).__name__}"
+        return checks
