@@ -34,7 +34,6 @@ class GroupCommit:
         self._condition = threading.Condition()
         self._queue: list[_Ticket] = []
         self._saving = False
-        self.rounds = 0
 
     def save(self, events: Sequence[Any]) -> int:
         """Saves one caller's events (possibly with others'); returns the log position of its last event."""
@@ -53,7 +52,6 @@ class GroupCommit:
                 finally:
                     self._condition.acquire()
                     self._saving = False
-                    self.rounds += 1
                     self._condition.notify_all()
         if ticket.error is not None:
             raise ticket.error

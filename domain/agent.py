@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +10,7 @@ from eventsourcing.domain import event
 from agentmem.domain.base import Context, DomainError, TenantAggregate
 from agentmem.domain.context_template import TemplateRuleError, check_template
 from agentmem.domain.errors import Conflict, InvalidInput, NotFound
+from agentmem.domain.metadata import check_metadata
 
 LLM_PROVIDERS = ("openai", "anthropic", "gemini", "azure_openai", "openai_compatible")
 EMBEDDING_PROVIDERS = ("local", "openai", "openai_compatible")
@@ -21,7 +21,6 @@ MAX_TAGS = 32
 MAX_TAG_CHARS = 64
 MAX_BLOCKS = 50
 MAX_TOOLS = 100
-MAX_METADATA_BYTES = 16_384
 EDITABLE_FIELDS = (
     "name",
     "description",
@@ -100,14 +99,6 @@ def check_ids(field: str, ids: list[UUID], maximum: int) -> list[UUID]:
     return list(dict.fromkeys(ids))
 
 
-def check_metadata(metadata: dict[str, Any]) -> None:
-    if not isinstance(metadata, dict):
-        raise InvalidAgentError("metadata", "metadata must be a JSON object")
-    size = len(json.dumps(metadata, separators=(",", ":"), default=str).encode())
-    if size > MAX_METADATA_BYTES:
-        raise InvalidAgentError("metadata", f"metadata is {size} bytes as JSON; the limit is {MAX_METADATA_BYTES}")
-
-
 def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """Checks the editable fields given (and the template against the agent they describe); returns them cleaned."""
     checked = dict(fields)
@@ -122,7 +113,7 @@ def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
     if "tool_ids" in fields:
         checked["tool_ids"] = check_ids("tool_ids", fields["tool_ids"], MAX_TOOLS)
     if "metadata" in fields:
-        check_metadata(fields["metadata"])
+        check_metadata(fields["metadata"], InvalidAgentError)
     return checked
 
 

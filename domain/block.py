@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from uuid import UUID
@@ -11,11 +10,11 @@ from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
 from agentmem.domain.errors import Conflict, InvalidInput
+from agentmem.domain.metadata import check_metadata
 
 DEFAULT_LIMIT = 5_000
 MAX_LIMIT = 100_000
 MAX_DESCRIPTION_CHARS = 2_000
-MAX_METADATA_BYTES = 16_384
 LABEL_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 DETAIL_FIELDS = ("label", "description", "read_only", "metadata")
 EDITABLE_FIELDS = ("value", "limit", *DETAIL_FIELDS)
@@ -79,22 +78,13 @@ def check_description(description: str | None) -> str | None:
     return description
 
 
-def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
-    if not isinstance(metadata, dict):
-        raise InvalidBlockError("metadata", "metadata must be a JSON object")
-    size = len(json.dumps(metadata, separators=(",", ":"), default=str).encode())
-    if size > MAX_METADATA_BYTES:
-        raise InvalidBlockError("metadata", f"metadata is {size} bytes as JSON; the limit is {MAX_METADATA_BYTES}")
-    return metadata
-
-
 def _check_detail(name: str, value: Any) -> None:
     if name == "label":
         check_label(value)
     elif name == "description":
         check_description(value)
     elif name == "metadata":
-        check_metadata(value)
+        check_metadata(value, InvalidBlockError)
     elif not isinstance(value, bool):
         raise InvalidBlockError("read_only", "read_only must be true or false")
 
@@ -149,7 +139,7 @@ class Block(TenantAggregate):
         metadata = {} if metadata is None else metadata
         for name, detail in (("label", label), ("description", description), ("read_only", read_only)):
             _check_detail(name, detail)
-        check_metadata(metadata)
+        check_metadata(metadata, InvalidBlockError)
         check_value(value, check_limit(limit))
         return cls(
             id=id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,11 +10,11 @@ from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
 from agentmem.domain.errors import Conflict, InvalidInput
+from agentmem.domain.metadata import check_metadata
 
 MEMORY_TYPES = ("core", "episodic", "semantic", "procedural", "resource", "knowledge")
 DEFAULT_MEMORY_TYPE = "semantic"
 MAX_TEXT_CHARS = 20_000
-MAX_METADATA_BYTES = 16_384
 MAX_SCOPE_ID_CHARS = 255
 EDITABLE_FIELDS = ("text", "memory_type", "metadata", "valid_from", "valid_to")
 
@@ -48,15 +47,6 @@ def check_memory_type(memory_type: str) -> str:
     if memory_type not in MEMORY_TYPES:
         raise InvalidMemoryError("memory_type", f"memory_type must be one of {', '.join(MEMORY_TYPES)}")
     return memory_type
-
-
-def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
-    if not isinstance(metadata, dict):
-        raise InvalidMemoryError("metadata", "metadata must be a JSON object")
-    size = len(json.dumps(metadata, separators=(",", ":"), default=str).encode())
-    if size > MAX_METADATA_BYTES:
-        raise InvalidMemoryError("metadata", f"metadata is {size} bytes as JSON; the limit is {MAX_METADATA_BYTES}")
-    return metadata
 
 
 def check_scope_id(field: str, value: str | None) -> str | None:
@@ -111,7 +101,7 @@ class Memory(TenantAggregate):
         metadata = {} if metadata is None else metadata
         check_text(text)
         check_memory_type(memory_type)
-        check_metadata(metadata)
+        check_metadata(metadata, InvalidMemoryError)
         for field, value in (("user_id", user_id), ("agent_id", agent_id), ("run_id", run_id)):
             check_scope_id(field, value)
         check_validity(valid_from, valid_to)
@@ -185,7 +175,7 @@ class Memory(TenantAggregate):
         if "memory_type" in changes:
             check_memory_type(changes["memory_type"])
         if "metadata" in changes:
-            check_metadata(changes["metadata"])
+            check_metadata(changes["metadata"], InvalidMemoryError)
         check_validity(changes.get("valid_from", self.valid_from), changes.get("valid_to", self.valid_to))
         differing = {name: value for name, value in changes.items() if getattr(self, name) != value}
         if not differing:

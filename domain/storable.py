@@ -25,10 +25,10 @@ def unstorable(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | 
         return path, f"is nested deeper than {MAX_DEPTH} levels"
     items = value.items() if isinstance(value, Mapping) else enumerate(value)
     for key, item in items:
+        if isinstance(key, str) and NUL in key:
+            return path, "keys must not contain the NUL character (U+0000)"  # the key itself is no name to echo
         where = f"{path}.{key}" if isinstance(value, Mapping) else f"{path}[{key}]"
         where = where.lstrip(".")
-        if isinstance(key, str) and NUL in key:
-            return where, "keys must not contain the NUL character (U+0000)"
         found = unstorable(item, where, depth + 1)
         if found:
             return found

@@ -17,8 +17,6 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, pool: ConnectionPool) -> None:
         self.inner = inner
         self.pool = pool
-        self.hits = 0
-        self.misses = 0
 
     @property
     def spec(self) -> str:
@@ -42,8 +40,6 @@ class CachedEmbedder:
             vector = embedding.to_numpy() if hasattr(embedding, "to_numpy") else embedding
             found[bytes(text_hash)] = np.asarray(vector, dtype=np.float32)
         missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
-        self.hits += len(texts) - len(missing)
-        self.misses += len(missing)
         if missing:
             vectors = self.inner.embed(list(missing.values()))
             fresh = dict(zip(missing, vectors, strict=True))

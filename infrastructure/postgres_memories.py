@@ -30,7 +30,7 @@ from agentmem.infrastructure.postgres_tracking import move_tracking
 from agentmem.infrastructure.rls import rls_ddl
 from agentmem.projections.base import Tracking
 from agentmem.projections.embedding import Vectors
-from agentmem.projections.memories import NewRow, RowChange
+from agentmem.projections.memories import CONTEXT_TURNS, NewRow, RowChange
 
 CHANGEABLE = ("text", "memory_type", "metadata", "valid_from", "valid_to", "deleted")
 LEXICAL_COLUMNS = {"text", "memory_type", "valid_from", "valid_to", "deleted"}
@@ -155,6 +155,7 @@ class PostgresMemoryView:
         self.table = table
         n = names(table)
         cfg = Literal(text_search_config)
+        turns = Literal(CONTEXT_TURNS)
         self._insert = SQL(
             "INSERT INTO {t} (id, tenant_id, user_id, agent_id, run_id, memory_type, text, metadata, valid_from,"
             " valid_to, version, deleted, created_at, updated_at, created_by, updated_by, seq, position, embedding)"
@@ -166,8 +167,8 @@ class PostgresMemoryView:
             "SELECT k.tenant_id, k.user_id, k.run_id, p.seq, p.text FROM unnest(%(tenants)s::text[],"
             " %(users)s::text[], %(runs)s::text[]) AS k(tenant_id, user_id, run_id) CROSS JOIN LATERAL ("
             " SELECT text, seq FROM {t} p WHERE p.tenant_id = k.tenant_id AND p.run_id = k.run_id"
-            "  AND p.user_id IS NOT DISTINCT FROM k.user_id AND NOT p.deleted ORDER BY p.seq DESC LIMIT 2) p"
-        ).format(**n)
+            "  AND p.user_id IS NOT DISTINCT FROM k.user_id AND NOT p.deleted ORDER BY p.seq DESC LIMIT {turns}) p"
+        ).format(turns=turns, **n)
         self._unindex = SQL(
             "WITH gone AS (DELETE FROM {lex} WHERE id = ANY(%(ids)s) RETURNING id, tenant_id, user_id, tsv)"
             + _stats_sql("gone", "-")
@@ -181,17 +182,17 @@ class PostgresMemoryView:
         self._followers = SQL(
             "SELECT DISTINCT f.id FROM {t} x CROSS JOIN LATERAL (SELECT n.id FROM {t} n"
             " WHERE n.tenant_id = x.tenant_id AND n.run_id = x.run_id AND n.user_id IS NOT DISTINCT FROM x.user_id"
-            " AND n.seq > x.seq AND NOT n.deleted ORDER BY n.seq LIMIT 2) f"
+            " AND n.seq > x.seq AND NOT n.deleted ORDER BY n.seq LIMIT {turns}) f"
             " WHERE x.id = ANY(%(ids)s) AND x.run_id IS NOT NULL"
-        ).format(**n)
+        ).format(turns=turns, **n)
         self._documents = SQL(
             "SELECT m.id, m.text, coalesce(c.texts, '{{}}') FROM {t} m LEFT JOIN LATERAL ("
             " SELECT array_agg(p.text ORDER BY p.seq DESC) AS texts FROM (SELECT text, seq FROM {t} p"
             "  WHERE m.run_id IS NOT NULL AND p.tenant_id = m.tenant_id AND p.run_id = m.run_id"
             "  AND p.user_id IS NOT DISTINCT FROM m.user_id AND p.seq < m.seq AND NOT p.deleted"
-            "  ORDER BY p.seq DESC LIMIT 2) p) c ON true"
+            "  ORDER BY p.seq DESC LIMIT {turns}) p) c ON true"
             " WHERE m.id = ANY(%(ids)s) AND NOT m.deleted"
-        ).format(**n)
+        ).format(turns=turns, **n)
         self._set_vector = SQL("UPDATE {t} SET embedding = %s WHERE id = %s").format(**n)
         self._drop_vectors = SQL("UPDATE {t} SET embedding = NULL WHERE id = ANY(%(ids)s) AND deleted").format(**n)
         self._t = n["t"]
@@ -222,10 +223,13 @@ class PostgresMemoryView:
     ) -> None:
         reindex: set[UUID] = {row.id for row in rows}
         context_changed: set[UUID] = set()
+        # New rows are embedded before the transaction opens: only this worker (holding the projection's lock)
+        # writes these tables, so their run context cannot change in between, and no transaction stays open
+        # (holding row locks) while the model runs.
+        vectors = embed(self.preview_documents((), rows)) if rows else []
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             move_tracking(cursor, tracking, events=len(rows) + len(changes))
             if rows:
-                vectors = embed(self._new_documents(cursor, rows))
                 cursor.executemany(self._insert, [self._row_params(r, v) for r, v in zip(rows, vectors, strict=True)])
             for change in changes:
                 columns = tuple(c for c in CHANGEABLE if c in change.columns)
@@ -273,7 +277,7 @@ class PostgresMemoryView:
                 documents.append((row.text, []))
                 continue
             tail = tails[(row.tenant_id, row.user_id, row.run_id)]
-            documents.append((row.text, tail[:-3:-1]))  # the two newest, newest first
+            documents.append((row.text, tail[::-1][:CONTEXT_TURNS]))  # the newest, newest first
             tail.append(row.text)
         return documents
 
@@ -283,7 +287,8 @@ class PostgresMemoryView:
         changed: set[UUID],
         embed: Callable[[Sequence[tuple[str, Sequence[str]]]], Vectors],
     ) -> None:
-        """Re-embeds the changed memories and the next two live memories of their runs (their context)."""
+        """Re-embeds the changed memories and the next CONTEXT_TURNS live memories of their runs, whose context they
+        are. Inside the transaction: their documents depend on the changes just made in it."""
         cursor.execute(self._followers, {"ids": list(changed)}, prepare=True)
         targets = changed | {row[0] for row in cursor.fetchall()}
         cursor.execute(self._documents, {"ids": list(targets)}, prepare=True)

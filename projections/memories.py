@@ -56,8 +56,9 @@ class MemoryView(Protocol):
         tracking: Tracking,
         embed: Callable[[Sequence[tuple[str, Sequence[str]]]], Vectors],
     ) -> None:
-        """In one transaction: inserts rows, applies changes in order, embeds every memory whose document
-        changed (its own text or its run context) with `embed((text, context_texts))`, and moves tracking."""
+        """Embeds the new rows with `embed((text, context_texts))`, then in one transaction inserts them, applies
+        changes in order, re-embeds every memory whose document changed (its text or its run's context) and
+        moves tracking."""
         ...
 
     def preview_documents(self, earlier: Sequence[NewRow], rows: Sequence[NewRow]) -> list[tuple[str, Sequence[str]]]:
@@ -67,6 +68,8 @@ class MemoryView(Protocol):
 
 
 CONTEXT_TURNS = 2
+"""How many previous live memories of the same run a memory's embedded document carries (the read model's SQL
+reads this many, too)."""
 
 
 def document(text: str, context: Sequence[str]) -> str:

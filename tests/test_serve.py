@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,17 @@ def test_serve_starts_everything_keeps_data_across_restarts_and_refuses_a_second
         assert memory.status_code == 200 and memory.json()["text"] == "remember the blue door"
     finally:
         again.stop()
+
+
+def test_serve_on_a_taken_port_fails_fast_before_starting_anything(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        command = [sys.executable, "-m", "agentmem.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)]
+        refused = subprocess.run(command, capture_output=True, check=False, text=True, timeout=60, env=env)
+    assert refused.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in refused.stderr
+    assert "listening" not in refused.stderr and not postgres_running(data_dir)
+    assert not (data_dir / "postgres").exists()  # nothing was started, not even initialised
