@@ -74,12 +74,12 @@ def test_a_user_changes_role_is_disabled_and_deleted() -> None:
 
 
 def test_an_api_key_is_usable_until_it_expires_or_is_revoked() -> None:
-    now = datetime.now(UTC)
+    expires = datetime.now(UTC) + timedelta(minutes=1)
     tenant = Context(tenant_id="t1", actor_id="key:k", request_id="r")
     key = ApiKey.create(
-        id=uuid4(), context=tenant, name="ci", role="viewer", prefix="am_x", key_hash="h", expires_at=now
+        id=uuid4(), context=tenant, name="ci", role="viewer", prefix="am_x", key_hash="h", expires_at=expires
     )
-    assert key.usable_at(now - timedelta(seconds=1)) and not key.usable_at(now)
+    assert key.usable_at(expires - timedelta(seconds=1)) and not key.usable_at(expires)
     key.revoke(tenant)
     with pytest.raises(ApiKeyRevokedError):
         key.revoke(tenant)
@@ -88,6 +88,10 @@ def test_an_api_key_is_usable_until_it_expires_or_is_revoked() -> None:
     with pytest.raises(InvalidApiKeyError):
         ApiKey.create(id=uuid4(), context=tenant, name="x", role="viewer", prefix="p", key_hash="h",
                       expires_at=datetime(2030, 1, 1))  # fmt: skip
+    with pytest.raises(InvalidApiKeyError, match="future") as past:
+        ApiKey.create(id=uuid4(), context=tenant, name="x", role="viewer", prefix="p", key_hash="h",
+                      expires_at=datetime.now(UTC) - timedelta(seconds=1))  # fmt: skip
+    assert past.value.field == "expires_at"
 
 
 def test_a_name_claim_is_derived_from_the_name_and_taken_once() -> None:
