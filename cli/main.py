@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentmem.runtime import processes
 from agentmem.runtime.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 log = logging.getLogger("agentmem")
 
@@ -21,42 +26,62 @@ def _stop_on_sigterm(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def served_app() -> Litestar:
+    """The app as `serve` runs it: an API worker process started for `--api-workers` ends with serve."""
+    from agentmem.api.app import create_app
+
+    processes.die_with_spawning_parent()
+    return create_app()
+
+
+@contextlib.contextmanager
+def worker_process(enabled: bool) -> Iterator[None]:
+    """One projection worker beside the API, ending with this process; stopped before the databases it writes to."""
+    if not enabled:
+        yield
+        return
+    command = [sys.executable, "-m", "agentmem.cli", "worker", "--parent-pid", str(os.getpid())]
+    worker = subprocess.Popen(command, env=os.environ.copy())
+    try:
+        yield
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 def serve(settings: Settings, with_worker: bool = True) -> int:
     """Runs the API (and, by default, one projection worker) until SIGINT or SIGTERM."""
     import uvicorn
 
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    worker: subprocess.Popen[bytes] | None = None
     try:
         with processes.embedded_stack(settings) as running:
             os.environ.update(running.as_env())
             processes.prepare(running)
-            if with_worker:
-                worker = subprocess.Popen([sys.executable, "-m", "agentmem.cli", "worker"], env=os.environ.copy())
-            log.info("AgentMem listening on http://%s:%s (data in %s)", running.host, running.port, running.data_dir)
-            uvicorn.run(
-                "agentmem.api.app:create_app",
-                factory=True,
-                host=running.host,
-                port=running.port,
-                workers=running.api_workers if running.api_workers > 1 else None,
-                log_level=running.log_level,
-                access_log=False,
-                loop="uvloop",
-                http="httptools",
-            )
+            with worker_process(with_worker):
+                address, data = f"http://{running.host}:{running.port}", running.data_dir
+                log.info("AgentMem listening on %s (data in %s)", address, data)
+                uvicorn.run(
+                    "agentmem.cli.main:served_app",
+                    factory=True,
+                    host=running.host,
+                    port=running.port,
+                    workers=running.api_workers if running.api_workers > 1 else None,
+                    log_level=running.log_level,
+                    access_log=False,
+                    loop="uvloop",
+                    http="httptools",
+                )
     except (processes.DataDirInUseError, processes.PortInUseError) as error:
         print(f"agentmem: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
     finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
         signal.signal(signal.SIGTERM, previous)
     return 0
 
@@ -92,7 +117,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     serve_parser.add_argument("--data-dir", type=Path, help="where embedded data lives (AGENTMEM_DATA_DIR)")
     serve_parser.add_argument("--api-workers", type=int, help="API processes (AGENTMEM_API_WORKERS, default 1)")
     serve_parser.add_argument("--no-worker", action="store_true", help="do not start a projection worker")
-    commands.add_parser("worker", help="run the projections (needs DATABASE_URL)")
+    worker_parser = commands.add_parser("worker", help="run the projections (needs DATABASE_URL)")
+    worker_parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # serve's: end when it ends
     projections = commands.add_parser("projections", help="manage read models").add_subparsers(
         dest="action", required=True
     )
@@ -134,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
 
         return bench_main(args.only, args.quick, args.locomo, args.out, args.url, args.api_key)
     if args.command == "worker":
+        if args.parent_pid:
+            processes.die_with_parent(args.parent_pid)
         processes.run_projection_worker(settings)
         return 0
     if args.command == "keys":
