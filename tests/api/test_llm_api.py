@@ -86,9 +86,9 @@ def test_429_twice_then_200_is_one_call_with_two_retries_in_the_usage(
     assert checked["probes"][0]["retries"] == 2
     assert "get_time" in checked["probes"][2]["detail"]
 
-    usage = llm_org.owner.get(
-        "/v1/usage", params={"group_by": "purpose", "min_position": checked["position"]}
-    ).json()["groups"]
+    usage = llm_org.owner.get("/v1/usage", params={"group_by": "purpose", "min_position": checked["position"]}).json()[
+        "groups"
+    ]
     assert len(usage) == 1
     assert usage[0]["key"] == "check"
     assert (usage[0]["calls"], usage[0]["retries"], usage[0]["errors"]) == (3, 2, 0)
