@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import aclosing
 from typing import Any
 
 import pytest
@@ -76,17 +77,23 @@ async def test_an_agent_uses_its_own_provider_model_and_temperature(
 ) -> None:
     agent_llm = {"provider": "anthropic", "model": "claude-haiku-4-5", "temperature": 0.2}
     model = models.bind(context(), "chat", agent_llm, agent_id="agent-7")
-    events = [e async for e in model.stream(HELLO)]
-    assert isinstance(events[-1], StreamEnd)
+    ends = 0
+    async with aclosing(model.stream(HELLO)) as events:
+        async for event in events:
+            if isinstance(event, StreamEnd):
+                ends += 1
+                break  # a caller may stop reading at the final event: still one call, answered
+    assert ends == 1
     sent = stubs[1].seen[-1].body
     assert (sent["model"], sent["temperature"]) == ("claude-haiku-4-5", 0.2)
     assert stubs[0].seen == []
     event = recorded(container, getattr(model, "position", None))
-    assert (event.provider, event.model, event.agent_id, event.purpose) == (
+    assert (event.provider, event.model, event.agent_id, event.purpose, event.outcome) == (
         "anthropic",
         "claude-haiku-4-5",
         "agent-7",
         "chat",
+        "ok",
     )
 
 
