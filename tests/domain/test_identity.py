@@ -19,7 +19,7 @@ ADMIN = Context(tenant_id="platform", actor_id="user:admin", request_id="r1")
 def test_an_organization_is_its_own_tenant_even_when_an_admin_creates_it() -> None:
     org = Organization.create(id=uuid4(), context=ADMIN, name=" Acme ", quotas={"max_memories": 10})
     assert org.tenant_id == str(org.id) and org.name == "Acme" and org.status == "active"
-    assert org.quotas == {"requests_per_minute": None, "max_memories": 10}
+    assert org.quotas == {"requests_per_minute": None, "max_memories": 10, "llm_tokens_per_day": None}
     org.update(ADMIN, {"status": "suspended"})
     assert all(e.tenant_id == org.tenant_id and e.actor_id == "user:admin" for e in org.collect_events())
 
