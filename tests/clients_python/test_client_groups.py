@@ -16,7 +16,7 @@ from agentmem_client import (
 )
 from agentmem_client.types import Memory, MemoryHit
 
-from tests.clients import Org
+from tests.clients import ApiClient, Org
 from tests.clients_python.conftest import role_client
 
 
