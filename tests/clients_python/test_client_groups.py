@@ -135,8 +135,8 @@ def test_keys_users_organizations_audit_auth_and_me(live_url: str, am: AgentMem,
 
 
 def test_a_viewer_cannot_write_and_another_organizations_ids_are_not_found(
-    live_url: str, am: AgentMem, org: Org, admin
-) -> None:  # noqa: ANN001
+    live_url: str, am: AgentMem, org: Org, admin: ApiClient
+) -> None:
     mine = am.memories.add("mine")
     with role_client(live_url, org, "viewer") as viewer:
         assert viewer.memories.get(mine.id).text == "mine"
