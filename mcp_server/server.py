@@ -85,7 +85,7 @@ def principal_of(ctx: ServerRequestContext[Container]) -> Principal:
     principal = state.get("principal")
     if principal is None:
         raise Unauthenticated("credentials required: Authorization: Bearer <API key or token>")
-    return principal  # type: ignore[no-any-return]
+    return principal
 
 
 def call_of(ctx: ServerRequestContext[Container]) -> Call:

@@ -17,9 +17,11 @@ from mcp.types import CallToolResult
 async def http_session(url: str, api_key: str | None) -> AsyncIterator[Client]:
     """An MCP client session over streamable HTTP to `<url>/mcp`, presenting `api_key` as a bearer token."""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
-        async with Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client:
-            yield client
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client,
+    ):
+        yield client
 
 
 def answer(result: CallToolResult) -> Any:
