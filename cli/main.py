@@ -108,6 +108,18 @@ def create_key(settings: Settings, organization: str, role: str, name: str) -> i
     return 0
 
 
+def mcp(settings: Settings, url: str | None, api_key: str | None) -> int:
+    """Serves MCP over stdio, relaying to a running server (AGENTMEM_URL, default this machine's serve address)."""
+    from agentmem.mcp_server import stdio
+
+    key = api_key or settings.api_key
+    if not key:
+        print("agentmem mcp: set AGENTMEM_API_KEY (or --api-key) to the API key the tools act with", file=sys.stderr)
+        return 2
+    stdio.run(url or settings.url or f"http://{settings.host}:{settings.port}", key)
+    return 0
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="agentmem", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +144,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     keys_create.add_argument("--role", required=True, choices=("owner", "member", "viewer", "superadmin"))
     keys_create.add_argument("--name", default="cli", help="a name to recognise the key by")
     keys_create.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
+    mcp_parser = commands.add_parser("mcp", help="serve MCP over stdio, relaying to a running server over HTTP")
+    mcp_parser.add_argument("--url", help="the server (AGENTMEM_URL, default http://AGENTMEM_HOST:AGENTMEM_PORT)")
+    mcp_parser.add_argument("--api-key", help="the API key the tools act with (AGENTMEM_API_KEY)")
     bench = commands.add_parser("bench", help="run the benchmark suite (starts its own server unless --url)")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under 3 minutes)")
     bench.add_argument("--only", help="comma-separated sections: write,projection,search,reads,locomo,footprint,peers")
@@ -159,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         from agentmem.bench.runner import main as bench_main
 
         return bench_main(args.only, args.quick, args.locomo, args.out, args.url, args.api_key)
+    if args.command == "mcp":
+        return mcp(settings, args.url, args.api_key)
     if args.command == "worker":
         if args.parent_pid:
             processes.die_with_parent(args.parent_pid)
