@@ -98,9 +98,8 @@ def main() -> int:
     try:
         for transport, operations in asyncio.run(measure(args.url, args.api_key, args.calls)).items():
             for operation, cut in operations.items():
-                print(
-                    f"{transport:12} {operation:14} p50 {cut['p50']:7.2f}  p95 {cut['p95']:7.2f}  p99 {cut['p99']:7.2f} ms"
-                )
+                cuts = "  ".join(f"{name} {value:7.2f}" for name, value in cut.items())
+                print(f"{transport:12} {operation:14} {cuts} ms")
     finally:
         if server is not None:
             server.stop()
