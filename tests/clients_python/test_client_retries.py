@@ -110,6 +110,7 @@ def test_a_create_without_idempotency_key_is_not_sent_twice_after_a_dropped_conn
         proxy.armed = True
         with pytest.raises(APIConnectionError):
             am.blocks.create(label, "once")
+        am.blocks.create(f"{label}-later")  # a later write: reads now wait for a position past the lost answer's
         assert [b.label for b in am.blocks.list(label=label).items] == [label]  # sent once, stored once
 
 
