@@ -1,4 +1,4 @@
-"""The `agentmem` command: serve (everything on embedded defaults), worker, and admin commands."""
+"""The `agentmem` command: serve, worker, admin commands, the MCP relay; each imports what it runs (`mcp` starts light)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentmem.runtime import processes
 from agentmem.runtime.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -29,6 +28,7 @@ def _stop_on_sigterm(*_: object) -> None:
 def served_app() -> Litestar:
     """The app as `serve` runs it: an API worker process started for `--api-workers` ends with serve."""
     from agentmem.api.app import create_app
+    from agentmem.runtime import processes
 
     processes.die_with_spawning_parent()
     return create_app()
@@ -56,6 +56,8 @@ def worker_process(enabled: bool) -> Iterator[None]:
 def serve(settings: Settings, with_worker: bool = True) -> int:
     """Runs the API (and, by default, one projection worker) until SIGINT or SIGTERM."""
     import uvicorn
+
+    from agentmem.runtime import processes
 
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
@@ -88,6 +90,8 @@ def serve(settings: Settings, with_worker: bool = True) -> int:
 
 def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
     """Rebuilds a read model beside the serving one, then switches over."""
+    from agentmem.runtime import processes
+
     if read_model not in processes.SEARCHABLE:
         known = ", ".join(processes.SEARCHABLE)
         print(f"agentmem: unknown read model {read_model!r}; known: {known}", file=sys.stderr)
@@ -98,6 +102,8 @@ def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
 
 def create_key(settings: Settings, organization: str, role: str, name: str) -> int:
     """Issues an API key for an organization (by name or id) and prints it once."""
+    from agentmem.runtime import processes
+
     created = processes.create_key(settings, organization, role, name)
     if created is None:
         print(f"agentmem: no organization {organization!r}", file=sys.stderr)
@@ -177,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
     if args.command == "mcp":
         return mcp(settings, args.url, args.api_key)
     if args.command == "worker":
+        from agentmem.runtime import processes
+
         if args.parent_pid:
             processes.die_with_parent(args.parent_pid)
         processes.run_projection_worker(settings)

@@ -22,16 +22,11 @@ from starlette.types import Receive, Scope, Send
 
 from agentmem.application.authentication import Principal
 from agentmem.domain.errors import AgentMemError, InvalidInput, Unauthenticated
-from agentmem.mcp_server import resources, shapes
+from agentmem.mcp_server import INSTRUCTIONS, NAME, resources, shapes
 from agentmem.mcp_server.calls import Call, Tool
 from agentmem.mcp_server.tools import TOOLS
 from agentmem.runtime.container import Container
 
-NAME = "agentmem"
-INSTRUCTIONS = (
-    "AgentMem stores what agents and their users said and learned. Use search_memories before answering "
-    "questions about the user, add_memory for facts worth keeping, and the core_memory tools for an agent's blocks."
-)
 _AT = re.compile(r"^(.*) - at `\$\.?(.*)`$")
 
 
