@@ -1,4 +1,4 @@
-"""The `agentmem` command: serve, worker, admin commands, the MCP relay; each imports what it runs (`mcp` starts light)."""
+"""The `agentmem` command: serve, worker, admin commands, the MCP relay; each imports what it runs."""
 
 from __future__ import annotations
 
