@@ -1,4 +1,4 @@
-"""The `agentmem` command: serve (everything on embedded defaults), worker, and admin commands."""
+"""The `agentmem` command: serve, worker, admin commands, the MCP relay; each imports what it runs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentmem.runtime import processes
 from agentmem.runtime.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -29,6 +28,7 @@ def _stop_on_sigterm(*_: object) -> None:
 def served_app() -> Litestar:
     """The app as `serve` runs it: an API worker process started for `--api-workers` ends with serve."""
     from agentmem.api.app import create_app
+    from agentmem.runtime import processes
 
     processes.die_with_spawning_parent()
     return create_app()
@@ -56,6 +56,8 @@ def worker_process(enabled: bool) -> Iterator[None]:
 def serve(settings: Settings, with_worker: bool = True) -> int:
     """Runs the API (and, by default, one projection worker) until SIGINT or SIGTERM."""
     import uvicorn
+
+    from agentmem.runtime import processes
 
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
@@ -88,6 +90,8 @@ def serve(settings: Settings, with_worker: bool = True) -> int:
 
 def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
     """Rebuilds a read model beside the serving one, then switches over."""
+    from agentmem.runtime import processes
+
     if read_model not in processes.SEARCHABLE:
         known = ", ".join(processes.SEARCHABLE)
         print(f"agentmem: unknown read model {read_model!r}; known: {known}", file=sys.stderr)
@@ -98,6 +102,8 @@ def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
 
 def create_key(settings: Settings, organization: str, role: str, name: str) -> int:
     """Issues an API key for an organization (by name or id) and prints it once."""
+    from agentmem.runtime import processes
+
     created = processes.create_key(settings, organization, role, name)
     if created is None:
         print(f"agentmem: no organization {organization!r}", file=sys.stderr)
@@ -111,6 +117,7 @@ def create_key(settings: Settings, organization: str, role: str, name: str) -> i
 def llm_check(settings: Settings) -> int:
     """Checks the configured language model: a tiny answer, a stream and a tool call, with latency and tokens."""
     from agentmem.domain.errors import AgentMemError
+    from agentmem.runtime import processes
 
     try:
         label, probes = processes.check_language_model(settings)
@@ -125,6 +132,18 @@ def llm_check(settings: Settings) -> int:
             f"out {probe.output_tokens:>5}  retries {probe.retries}  {probe.detail}"
         )
     return 0 if all(p.ok for p in probes) else 1
+
+
+def mcp(settings: Settings, url: str | None, api_key: str | None) -> int:
+    """Serves MCP over stdio, relaying to a running server (AGENTMEM_URL, default this machine's serve address)."""
+    from agentmem.mcp_server import stdio
+
+    key = api_key or settings.api_key
+    if not key:
+        print("agentmem mcp: set AGENTMEM_API_KEY (or --api-key) to the API key the tools act with", file=sys.stderr)
+        return 2
+    stdio.run(url or settings.url or f"http://{settings.host}:{settings.port}", key)
+    return 0
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -153,6 +172,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     keys_create.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
     llm = commands.add_parser("llm", help="the language model").add_subparsers(dest="action", required=True)
     llm.add_parser("check", help="send a tiny request, a stream and a tool call to AGENTMEM_LLM; print what works")
+    mcp_parser = commands.add_parser("mcp", help="serve MCP over stdio, relaying to a running server over HTTP")
+    mcp_parser.add_argument("--url", help="the server (AGENTMEM_URL, default http://AGENTMEM_HOST:AGENTMEM_PORT)")
+    mcp_parser.add_argument("--api-key", help="the API key the tools act with (AGENTMEM_API_KEY)")
     bench = commands.add_parser("bench", help="run the benchmark suite (starts its own server unless --url)")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under 3 minutes)")
     bench.add_argument("--only", help="comma-separated sections: write,projection,search,reads,locomo,footprint,peers")
@@ -180,7 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         from agentmem.bench.runner import main as bench_main
 
         return bench_main(args.only, args.quick, args.locomo, args.out, args.url, args.api_key)
+    if args.command == "mcp":
+        return mcp(settings, args.url, args.api_key)
     if args.command == "worker":
+        from agentmem.runtime import processes
+
         if args.parent_pid:
             processes.die_with_parent(args.parent_pid)
         processes.run_projection_worker(settings)

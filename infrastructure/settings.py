@@ -192,6 +192,8 @@ class Settings:
     bootstrap_email: str = "admin@agentmem.local"
     bootstrap_password: str | None = None
     llm: LLMSettings = field(default_factory=LLMSettings)
+    url: str | None = None
+    api_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -220,6 +222,8 @@ class Settings:
             worker_embed_threads=_int(env, "AGENTMEM_WORKER_EMBED_THREADS", defaults.worker_embed_threads, minimum=1),
             llm=LLMSettings.from_env(env),
             **_auth_settings(env, defaults),
+            url=env.get("AGENTMEM_URL") or None,
+            api_key=env.get("AGENTMEM_API_KEY") or None,
         )
 
     def with_overrides(self, **changes: object) -> Settings:
