@@ -25,6 +25,7 @@ from agentmem.api.controllers.api_keys import ApiKeyController
 from agentmem.api.controllers.audit import AuditController
 from agentmem.api.controllers.auth import AuthController
 from agentmem.api.controllers.blocks import BlockController
+from agentmem.api.controllers.events import EventController
 from agentmem.api.controllers.health import HealthController
 from agentmem.api.controllers.llm import LanguageModelController
 from agentmem.api.controllers.me import MeController
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             LanguageModelController,
             UsageController,
             mcp_route(endpoint),
+            EventController,
             docs_assets,
         ],
         dependencies={

@@ -27,6 +27,7 @@ PERMISSIONS: Final = (
     "keys:manage",
     "audit:read",
     "usage:read",
+    "events:read",
     "org:read",
     "org:manage",
     "orgs:create",
@@ -36,7 +37,9 @@ PERMISSIONS: Final = (
 PLATFORM_PERMISSIONS: Final = frozenset({"orgs:create", "orgs:manage", "projections:admin"})
 """Granted by the platform `superadmin` role only: they reach beyond one organization."""
 
-_OWNER_READS = ("audit:read", "users:read", "usage:read")
+_OWNER_READS = ("audit:read", "events:read", "users:read", "usage:read")
+"""Reads beyond the organization's content: its audit trail, its full event history (feed, export), its people,
+its usage."""
 _READ = frozenset(p for p in PERMISSIONS if p.endswith(":read") and p not in _OWNER_READS) | {"me:read"}
 _MEMBER = _READ | {
     "memories:write",
@@ -50,7 +53,7 @@ _MEMBER = _READ | {
     "tools:execute",
     "users:read",
 }
-_OWNER = _MEMBER | {"users:manage", "keys:manage", "audit:read", "usage:read", "org:manage"}
+_OWNER = _MEMBER | {"users:manage", "keys:manage", "audit:read", "events:read", "usage:read", "org:manage"}
 
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "viewer": frozenset(_READ),

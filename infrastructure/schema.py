@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from agentmem.infrastructure.eventstore import make_factory
+from agentmem.infrastructure.postgres_events import prepare_event_log
 from agentmem.infrastructure.read_models import prepare_read_models
 from agentmem.infrastructure.settings import Settings
 
@@ -12,7 +13,8 @@ MIGRATION_LOCK = 0x6167656E746D656D  # "agentmem"
 
 
 def prepare_database(settings: Settings) -> None:
-    """Creates the pgvector extension, the event store and the read models; safe from many processes at once."""
+    """Creates the pgvector extension, the event store (with its tenant index) and the read models; safe from
+    many processes at once."""
     assert settings.database_url
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
@@ -23,6 +25,7 @@ def prepare_database(settings: Settings) -> None:
                 factory.application_recorder()
             finally:
                 factory.close()
+            prepare_event_log(conn)
             prepare_read_models(conn, settings)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))

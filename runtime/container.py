@@ -17,6 +17,7 @@ from agentmem.application.authentication import Authenticator, Limits
 from agentmem.application.blocks import BlockApplication
 from agentmem.application.conversations import ConversationApplication
 from agentmem.application.core_memory import CoreMemory
+from agentmem.application.events import EventFeed
 from agentmem.application.identity import IdentityApplication
 from agentmem.application.language_models import MeteredModels
 from agentmem.application.lists import Lists
@@ -37,6 +38,7 @@ from agentmem.infrastructure.postgres_agents import PostgresAgentQueries
 from agentmem.infrastructure.postgres_audit import PostgresAuditTrail
 from agentmem.infrastructure.postgres_blocks import PostgresBlockQueries
 from agentmem.infrastructure.postgres_directory import PostgresDirectory
+from agentmem.infrastructure.postgres_events import PostgresLogSignal, PostgresTenantLog
 from agentmem.infrastructure.postgres_usage import PostgresUsageQueries
 from agentmem.infrastructure.quotas import RedisQuotaStore, RequestRateLimiter
 from agentmem.infrastructure.secrets import server_secret
@@ -56,6 +58,7 @@ class Container:
     memory_writes: MemoryWrites
     monitor: ProjectionMonitor
     usage_report: UsageReport
+    events: EventFeed
 
     def __init__(self, settings: Settings) -> None:
         if not settings.database_url or not settings.redis_url:
@@ -93,6 +96,7 @@ class Container:
         )
         self._pool: AsyncConnectionPool | None = None
         self._waiter: PostgresPositionWaiter | None = None
+        self._signal: PostgresLogSignal | None = None
 
     async def start(self) -> None:
         """Opens the read pool and the projection position listener, and the use cases that read through them."""
@@ -113,6 +117,8 @@ class Container:
         self.memory_writes = MemoryWrites(self.memories, quota)
         self.monitor = PostgresProjectionMonitor(pool, self.memories)
         self.usage_report = UsageReport(self.reads, PostgresUsageQueries(pool))
+        self._signal = PostgresLogSignal(self.settings.database_url)
+        self.events = EventFeed(PostgresTenantLog(pool), self.identity.mapper, self._signal)
 
     def daily_token_quota(self, tenant_id: str) -> int | None:
         """The organization's `llm_tokens_per_day` quota (None: no cap)."""
@@ -124,6 +130,9 @@ class Container:
         if self._waiter is not None:
             await self._waiter.stop()
             self._waiter = None
+        if self._signal is not None:
+            await self._signal.stop()
+            self._signal = None
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

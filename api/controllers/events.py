@@ -1,0 +1,86 @@
+"""/v1/events: the organization's events from the log, as pages or as a live Server-Sent Events stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from agentmem.api.dependencies import provide
+from agentmem.api.schemas.events import EventPageOut, event_out
+from agentmem.application.authentication import Principal
+from agentmem.application.events import MAX_LIMIT, EventFeed, FeedQuery, feed_types
+from agentmem.domain.errors import BadRequest
+
+After = Annotated[int, Parameter(ge=0, description="The last position already seen (0: from the beginning).")]
+Types = Annotated[
+    list[str] | None,
+    Parameter(description="Only these event types, e.g. `Memory.Updated`, or `Memory` for all of an aggregate's."),
+]
+LastEventId = Annotated[
+    str | None,
+    Parameter(header="Last-Event-ID", required=False, description="Resume after this position (set by browsers)."),
+]
+
+
+def resume_position(after: int, last_event_id: str | None) -> int:
+    """`Last-Event-ID` (a reconnecting EventSource sends it) wins over `after`."""
+    if last_event_id is None:
+        return after
+    if not last_event_id.strip().isdigit():
+        raise BadRequest("Last-Event-ID must be a log position", field="Last-Event-ID")
+    return int(last_event_id.strip())
+
+
+async def messages(feed: EventFeed, query: FeedQuery) -> AsyncIterator[ServerSentEventMessage]:
+    """Each event as one SSE message (id: position, event: type), a comment as a heartbeat when idle."""
+    encoder = msgspec.json.Encoder()
+    async for event in feed.follow(query):
+        if event is None:
+            yield ServerSentEventMessage(comment="keep-alive")
+            continue
+        data = encoder.encode(event_out(event)).decode()
+        yield ServerSentEventMessage(data=data, event=event.type, id=event.position)
+
+
+class EventController(Controller):
+    """The organization's event log for analytics consumers and integrations (secrets redacted)."""
+
+    path = "/v1/events"
+    tags = ["events"]
+    dependencies = {"feed": provide("events")}
+
+    @get("/", opt={"permission": "events:read"})
+    async def events(
+        self,
+        principal: Principal,
+        feed: EventFeed,
+        after: After = 0,
+        types: Types = None,
+        aggregate_id: UUID | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = 100,
+    ) -> EventPageOut:
+        """The organization's events after a position, oldest first; follow `next_after` to read on."""
+        query = FeedQuery(principal.tenant_id, after, feed_types(types or ()), aggregate_id, limit)
+        page = await feed.page(query)
+        return EventPageOut([event_out(e) for e in page.items], page.next_after, page.has_more)
+
+    @get("/stream", opt={"permission": "events:read"})
+    async def stream(
+        self,
+        principal: Principal,
+        feed: EventFeed,
+        after: After = 0,
+        types: Types = None,
+        aggregate_id: UUID | None = None,
+        last_event_id: LastEventId = None,
+    ) -> ServerSentEvent:
+        """Every event after a position, then each new one as it is written (Server-Sent Events, resumable)."""
+        start = resume_position(after, last_event_id)
+        query = FeedQuery(principal.tenant_id, start, feed_types(types or ()), aggregate_id, limit=MAX_LIMIT)
+        return ServerSentEvent(messages(feed, query))
