@@ -1,4 +1,5 @@
-"""The real app served by uvicorn on a free port in a background thread, for clients that need a real socket."""
+"""The real app served by uvicorn on a free port in a background thread, for clients that need a real socket
+(the in-memory test client buffers whole responses, so an endless Server-Sent Events stream never returns)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,14 @@ STARTUP_SECONDS = 60
 def live_server(settings: Settings) -> Iterator[str]:
     """Serves the app (with its own container, as `agentmem serve` does) until the block ends; yields its URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,  # open event streams never end by themselves
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
