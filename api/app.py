@@ -26,6 +26,7 @@ from agentmem.api.controllers.audit import AuditController
 from agentmem.api.controllers.auth import AuthController
 from agentmem.api.controllers.blocks import BlockController
 from agentmem.api.controllers.events import EventController
+from agentmem.api.controllers.export import ExportController
 from agentmem.api.controllers.health import HealthController
 from agentmem.api.controllers.llm import LanguageModelController
 from agentmem.api.controllers.me import MeController
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             UsageController,
             mcp_route(endpoint),
             EventController,
+            ExportController,
             docs_assets,
         ],
         dependencies={

@@ -144,6 +144,20 @@ class IdentityApplication(AgentMemApplication):
         claim.release(replace(context, tenant_id=organization.tenant_id))
         return Saved(organization, self.record(organization, claim))
 
+    def register_imported(
+        self, organization: Organization, users: list[User], context: Context
+    ) -> list[NameClaim | EmailIndex]:
+        """The platform bookkeeping an imported organization needs here, with pending events: its name claimed
+        (NameTakenError if held), its live users listed under their email addresses."""
+        claim = self._claim("organization", organization.name.lower(), organization.id, context)
+        indexes: dict[str, EmailIndex] = {}
+        for user in users:
+            if not user.deleted:
+                index = indexes.get(user.email) or self._email_index(user.email, context)
+                index.list_user(context, user.id, user.tenant_id)
+                indexes[user.email] = index
+        return [claim, *indexes.values()]
+
     # users
 
     def create_user(

@@ -1,4 +1,5 @@
-"""The `agentmem` command: serve, worker, admin commands, the MCP relay; each imports what it runs."""
+"""The `agentmem` command: serve, worker, admin commands, export and import, the MCP relay; each imports what it
+runs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import contextlib
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -134,6 +136,41 @@ def llm_check(settings: Settings) -> int:
     return 0 if all(p.ok for p in probes) else 1
 
 
+def export(settings: Settings, organization: str) -> int:
+    """Writes an organization's event history as NDJSON to standard output."""
+    from agentmem.runtime import transfer
+
+    name = transfer.export_organization(settings, organization, sys.stdout.buffer)
+    if name is None:
+        print(f"agentmem: no organization {organization!r}", file=sys.stderr)
+        return 1
+    print(f"exported organization {name!r} (API keys and password hashes are never exported)", file=sys.stderr)
+    return 0
+
+
+def import_(settings: Settings, source: str) -> int:
+    """Imports an export file (or standard input for `-`) whole, or nothing with the reason."""
+    from agentmem.domain.errors import Conflict, InvalidInput
+    from agentmem.runtime import transfer
+
+    try:
+        with open(source, "rb") if source != "-" else contextlib.nullcontext(sys.stdin.buffer) as lines:
+            imported = transfer.import_organization(settings, lines)
+    except OSError as error:
+        print(f"agentmem: cannot read {source}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except (InvalidInput, Conflict) as error:
+        print(f"agentmem: import refused, nothing was imported: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"imported organization {imported.name!r} ({imported.organization_id}): {imported.events} events, "
+        f"log position {imported.position}; projections catch up when a worker runs.\n"
+        f"Issue a key with: agentmem keys create --org {shlex.quote(imported.name)} --role owner",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def mcp(settings: Settings, url: str | None, api_key: str | None) -> int:
     """Serves MCP over stdio, relaying to a running server (AGENTMEM_URL, default this machine's serve address)."""
     from agentmem.mcp_server import stdio
@@ -172,6 +209,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     keys_create.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
     llm = commands.add_parser("llm", help="the language model").add_subparsers(dest="action", required=True)
     llm.add_parser("check", help="send a tiny request, a stream and a tool call to AGENTMEM_LLM; print what works")
+    export_parser = commands.add_parser("export", help="write an organization's event history as NDJSON to stdout")
+    export_parser.add_argument("--org", required=True, help="organization name or id")
+    export_parser.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
+    import_parser = commands.add_parser("import", help="import an export file (into another server)")
+    import_parser.add_argument("file", help="the NDJSON export, or - for standard input")
+    import_parser.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
     mcp_parser = commands.add_parser("mcp", help="serve MCP over stdio, relaying to a running server over HTTP")
     mcp_parser.add_argument("--url", help="the server (AGENTMEM_URL, default http://AGENTMEM_HOST:AGENTMEM_PORT)")
     mcp_parser.add_argument("--api-key", help="the API key the tools act with (AGENTMEM_API_KEY)")
@@ -213,6 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         return 0
     if args.command == "keys":
         return create_key(settings.with_overrides(data_dir=args.data_dir), args.org, args.role, args.name)
+    if args.command == "export":
+        return export(settings.with_overrides(data_dir=args.data_dir), args.org)
+    if args.command == "import":
+        return import_(settings.with_overrides(data_dir=args.data_dir), args.file)
     if args.command == "llm":
         return llm_check(settings)
     if args.command == "projections":

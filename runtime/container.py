@@ -26,6 +26,7 @@ from agentmem.application.memory_writes import MemoryWrites
 from agentmem.application.operations import ProjectionMonitor
 from agentmem.application.quota import MemoryQuota
 from agentmem.application.reads import Reads
+from agentmem.application.transfer import OrganizationExport
 from agentmem.application.usage import UsageApplication, UsageReport
 from agentmem.infrastructure.database import async_pool
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
@@ -59,6 +60,7 @@ class Container:
     monitor: ProjectionMonitor
     usage_report: UsageReport
     events: EventFeed
+    exports: OrganizationExport
 
     def __init__(self, settings: Settings) -> None:
         if not settings.database_url or not settings.redis_url:
@@ -118,7 +120,9 @@ class Container:
         self.monitor = PostgresProjectionMonitor(pool, self.memories)
         self.usage_report = UsageReport(self.reads, PostgresUsageQueries(pool))
         self._signal = PostgresLogSignal(self.settings.database_url)
-        self.events = EventFeed(PostgresTenantLog(pool), self.identity.mapper, self._signal)
+        tenant_log = PostgresTenantLog(pool)
+        self.events = EventFeed(tenant_log, self.identity.mapper, self._signal)
+        self.exports = OrganizationExport(tenant_log, self.identity)
 
     def daily_token_quota(self, tenant_id: str) -> int | None:
         """The organization's `llm_tokens_per_day` quota (None: no cap)."""
