@@ -20,6 +20,7 @@ import psycopg
 from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
+from agentmem.infrastructure.analytics import prepare_analytics
 from agentmem.infrastructure.embedders import LOCAL_SPEC, embedder_for
 from agentmem.infrastructure.embedding_cache import CachedEmbedder
 from agentmem.infrastructure.postgres_agents import agents_projection, prepare_agents
@@ -87,7 +88,7 @@ def dimension_of(spec: str) -> int:
 
 def prepare_read_models(conn: psycopg.Connection, settings: Settings) -> None:
     """Creates the shared tables, every plain read model, and on first start each searchable one (later starts
-    add any index a newer version defines to the serving tables)."""
+    add any index a newer version defines to the serving tables), then the analytics views over them."""
     conn.execute(SCHEMA)
     ensure_reader_role(conn)
     for plain in PLAIN:
@@ -112,6 +113,7 @@ def prepare_read_models(conn: psycopg.Connection, settings: Settings) -> None:
                 name,
                 settings.embedder,
             )
+    prepare_analytics(conn)
 
 
 def searchable_runner(
@@ -173,6 +175,7 @@ def rebuild_searchable(
         runner.close()
     with pool.connection() as conn, conn.transaction():
         switch_read_model(conn, ReadModel(name, table, embedder_spec, dimension))
+        prepare_analytics(conn)  # the analytics views follow the switch in the same transaction
     with pool.connection() as conn:
         for statement in drop_ddl(current.table):
             conn.execute(statement)
