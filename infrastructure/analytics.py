@@ -7,11 +7,13 @@
 - `agentmem_analytics_platform` (NOLOGIN, a member of the first): sees every organization.
 
 The listing is not settable by the reader: `analytics_tenants` is written by the table owner only.
-Creating the roles needs CREATEROLE, as for the API's reader role (see rls.py).
+Creating the roles needs CREATEROLE, as for the API's reader role (see rls.py); without it, and without the
+roles created by an administrator, the views are left out with a warning (everything else works).
 """
 
 from __future__ import annotations
 
+import logging
 from importlib import resources
 
 import psycopg
@@ -19,6 +21,7 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from agentmem.infrastructure.postgres_tracking import active_read_model
 
+log = logging.getLogger("agentmem.analytics")
 ANALYTICS_ROLE = "agentmem_analytics"
 PLATFORM_ROLE = "agentmem_analytics_platform"
 VIEWS = (
@@ -42,10 +45,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _ROLES = SQL(
     "DO $$ BEGIN"
     " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {a_name}) THEN"
-    "  BEGIN CREATE ROLE {a} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
+    "  BEGIN CREATE ROLE {a} NOLOGIN;"
+    "  EXCEPTION WHEN duplicate_object OR unique_violation OR insufficient_privilege THEN NULL; END;"
     " END IF;"
     " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {p_name}) THEN"
-    "  BEGIN CREATE ROLE {p} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
+    "  BEGIN CREATE ROLE {p} NOLOGIN IN ROLE {a};"
+    "  EXCEPTION WHEN duplicate_object OR unique_violation OR insufficient_privilege OR undefined_object THEN NULL;"
+    "  END;"
     " END IF;"
     " END $$"
 ).format(
@@ -54,6 +60,9 @@ _ROLES = SQL(
     p_name=Literal(PLATFORM_ROLE),
     p=Identifier(PLATFORM_ROLE),
 )
+_READY = SQL(
+    "SELECT count(*) = 2 AND pg_has_role({p}, {a}, 'MEMBER') FROM pg_roles WHERE rolname IN ({a}, {p})"
+).format(a=Literal(ANALYTICS_ROLE), p=Literal(PLATFORM_ROLE))
 _TENANTS: list[SQL | Composed] = [
     SQL("CREATE TABLE IF NOT EXISTS analytics_tenants (role_name text NOT NULL, tenant_id text NOT NULL,"
         " PRIMARY KEY (role_name, tenant_id))"),
@@ -108,7 +117,16 @@ def prepare_analytics(conn: psycopg.Connection) -> None:
         assert model is not None, "prepare the searchable read models first"
         serving[name] = model.table
     conn.execute(_ROLES)
-    conn.execute(SQL("GRANT {} TO {}").format(Identifier(ANALYTICS_ROLE), Identifier(PLATFORM_ROLE)))
+    ready = conn.execute(_READY).fetchone()
+    if not (ready and ready[0]):
+        log.warning(
+            "analytics views not created: the database user cannot create the roles; an administrator runs once "
+            "CREATE ROLE %s NOLOGIN; CREATE ROLE %s NOLOGIN IN ROLE %s;",
+            ANALYTICS_ROLE,
+            PLATFORM_ROLE,
+            ANALYTICS_ROLE,
+        )
+        return
     for statement in _TENANTS:
         conn.execute(statement)
     for name, columns in COLUMNS.items():

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.usefixtures("worker")
 def tenant_tables(conn: psycopg.Connection) -> list[str]:
     """Every table with a tenant_id column: each must be protected."""
     rows = conn.execute(
-        "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id'"
+        "SELECT table_name FROM information_schema.columns JOIN information_schema.tables USING (table_schema,"
+        " table_name) WHERE table_schema = 'public' AND column_name = 'tenant_id' AND table_type = 'BASE TABLE'"
     ).fetchall()
     return sorted(r[0] for r in rows)
 
@@ -63,6 +64,11 @@ def test_every_read_model_table_with_tenant_rows_has_row_level_security(settings
             "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND NOT relrowsecurity", (tables,)
         ).fetchall()
         assert unprotected == []
+        definer_views = conn.execute(  # a view read with its owner's rights would skip the policies beneath
+            "SELECT relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'"
+            " WHERE c.relkind = 'v' AND NOT coalesce(c.reloptions @> '{security_invoker=true}', false)"
+        ).fetchall()
+        assert definer_views == []
 
 
 def test_a_read_model_query_without_the_tenant_setting_returns_no_rows(settings: Settings, two_orgs: tuple) -> None:
