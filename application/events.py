@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -28,7 +28,8 @@ SCAN_WINDOW = 5000
 """A page filtered by type examines at most this many of the tenant's events, so a rare type never makes one
 request read the tenant's whole history; the page then ends early and `next_after` moves past what was read."""
 HEARTBEAT_SECONDS = 15.0
-"""A stream that delivered nothing for this long sends a comment, so proxies keep the connection open."""
+"""A stream that delivered nothing for this long sends a comment, so proxies keep the connection open; a stream
+checks its caller's credentials again this often."""
 MIN_READ_GAP = 0.05
 """A caught-up stream reads at most 20 times a second: one write transaction notifies every stream of every
 tenant, so under load the streams' reads are coalesced (at most 50 ms more latency, and only under load)."""
@@ -187,10 +188,21 @@ class EventFeed:
                 items.append(self.feed_event(row, query.tenant_id))
         return FeedPage(items, last, has_more)
 
-    async def follow(self, query: FeedQuery) -> AsyncIterator[FeedEvent | None]:
-        """Every event after `query.after`, then each new one as it is written; None as a heartbeat when idle."""
+    async def follow(
+        self, query: FeedQuery, still_allowed: Callable[[], Awaitable[bool]] | None = None
+    ) -> AsyncIterator[FeedEvent | None]:
+        """Every event after `query.after`, then each new one as it is written; None as a heartbeat when idle.
+
+        A stream is one long request: `still_allowed` is asked at least every HEARTBEAT_SECONDS, and the stream
+        ends once it says no (a revoked key, a disabled user, a suspended organization).
+        """
         after = query.after
+        checked = time.monotonic()
         while True:
+            if still_allowed is not None and time.monotonic() - checked >= HEARTBEAT_SECONDS:
+                if not await still_allowed():
+                    return
+                checked = time.monotonic()
             mark = self.signal.mark()
             read_at = time.monotonic()
             page = await self.page(replace(query, after=after))

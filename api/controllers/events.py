@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from agentmem.api.dependencies import provide
+from agentmem.api.dependencies import container_of, provide
+from agentmem.api.guards import presented_secret
 from agentmem.api.schemas.events import EventPageOut, event_out
-from agentmem.application.authentication import Principal
+from agentmem.application.authentication import Authenticator, Principal
 from agentmem.application.events import MAX_LIMIT, EventFeed, FeedQuery, feed_types
-from agentmem.domain.errors import BadRequest
+from agentmem.domain.errors import AgentMemError, BadRequest
 
 After = Annotated[int, Parameter(ge=0, description="The last position already seen (0: from the beginning).")]
 Types = Annotated[
@@ -37,12 +38,27 @@ def resume_position(after: int, last_event_id: str | None) -> int:
     return int(last_event_id.strip())
 
 
-async def messages(feed: EventFeed, query: FeedQuery) -> AsyncIterator[ServerSentEventMessage]:
+def still_allowed(auth: Authenticator, secret: str, principal: Principal) -> Callable[[], Awaitable[bool]]:
+    """Whether the stream's credentials still hold: same organization, still granting `events:read`."""
+
+    async def check() -> bool:
+        try:
+            current = await auth.authenticate(secret)
+        except AgentMemError:
+            return False
+        return current.tenant_id == principal.tenant_id and "events:read" in current.permissions
+
+    return check
+
+
+async def messages(
+    feed: EventFeed, query: FeedQuery, allowed: Callable[[], Awaitable[bool]]
+) -> AsyncIterator[ServerSentEventMessage]:
     """Each event as one SSE message (id: position, event: type), a comment as a heartbeat when idle."""
     encoder = msgspec.json.Encoder()
-    async for event in feed.follow(query):
+    async for event in feed.follow(query, allowed):
         if event is None:
-            yield ServerSentEventMessage(comment="keep-alive")
+            yield ServerSentEventMessage(comment="keep-alive", data=None)
             continue
         data = encoder.encode(event_out(event)).decode()
         yield ServerSentEventMessage(data=data, event=event.type, id=event.position)
@@ -73,6 +89,7 @@ class EventController(Controller):
     @get("/stream", opt={"permission": "events:read"})
     async def stream(
         self,
+        request: Request,
         principal: Principal,
         feed: EventFeed,
         after: After = 0,
@@ -80,7 +97,9 @@ class EventController(Controller):
         aggregate_id: UUID | None = None,
         last_event_id: LastEventId = None,
     ) -> ServerSentEvent:
-        """Every event after a position, then each new one as it is written (Server-Sent Events, resumable)."""
+        """Every event after a position, then each new one as it is written (Server-Sent Events, resumable); the
+        stream ends within a heartbeat (15 s) once its credentials are revoked."""
         start = resume_position(after, last_event_id)
         query = FeedQuery(principal.tenant_id, start, feed_types(types or ()), aggregate_id, limit=MAX_LIMIT)
-        return ServerSentEvent(messages(feed, query))
+        allowed = still_allowed(container_of(request.app.state).auth, presented_secret(request.headers), principal)
+        return ServerSentEvent(messages(feed, query, allowed))

@@ -96,3 +96,18 @@ def test_the_stream_refuses_a_bad_last_event_id_and_other_roles(base_url: str, o
     member = org.client_with_role("member")
     response = httpx.get(f"{base_url}/v1/events/stream", headers={"Authorization": f"Bearer {member.secret}"})
     assert response.status_code == 403
+
+
+def test_a_stream_ends_once_its_key_is_revoked(base_url: str, org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("agentmem.application.events.HEARTBEAT_SECONDS", 0.2)  # credentials checked this often
+    created = org.owner.post("/v1/api-keys", json={"name": "stream reader", "role": "owner"}).json()
+    headers = {"Authorization": f"Bearer {created['key']}"}
+    head = org.owner.get("/v1/events", params={"limit": 1000}).json()["next_after"]
+    with (
+        httpx.Client(base_url=base_url, headers=headers, timeout=20) as client,
+        client.stream("GET", "/v1/events/stream", params={"after": head}) as response,
+    ):
+        assert response.status_code == 200
+        assert org.owner.delete(f"/v1/api-keys/{created['id']}").status_code == 204
+        delivered = list(sse_events(response))  # returns only when the server ends the stream
+    assert [e["event"] for e in delivered] == ["ApiKey.Revoked"]
