@@ -31,8 +31,10 @@ HEARTBEAT_SECONDS = 15.0
 """A stream that delivered nothing for this long sends a comment, so proxies keep the connection open; a stream
 checks its caller's credentials again this often."""
 MIN_READ_GAP = 0.05
-"""A caught-up stream reads at most 20 times a second: one write transaction notifies every stream of every
-tenant, so under load the streams' reads are coalesced (at most 50 ms more latency, and only under load)."""
+"""One write transaction wakes every stream of every tenant, so a stream whose last read found nothing waits at
+least this long before reading again: streams of quiet tenants read at most 20 times a second, however busy the
+others are. A stream whose last read delivered events reads again at once (measured, one write at a time:
+delivery 37 ms after the write's answer at p50 with the wait always on, 1.5 ms without)."""
 SECRET_FIELD = re.compile(r"password|secret|api_key|private_key|access_token|refresh_token|(^|_)hash$", re.IGNORECASE)
 """Top-level event fields never shown or exported (API key hashes, password hashes, future signing secrets)."""
 REDACTED = "[redacted]"
@@ -215,5 +217,5 @@ class EventFeed:
                 yield None
                 continue
             wait = read_at + MIN_READ_GAP - time.monotonic()
-            if wait > 0:
+            if not page.items and wait > 0:
                 await asyncio.sleep(wait)
