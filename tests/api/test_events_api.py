@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.clients import ApiClient, Org, create_org
+from tests.reading import after
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -47,7 +48,7 @@ def write_some(org: Org) -> tuple[dict[str, Any], int]:
 def test_the_feed_from_zero_equals_the_audit_trail_in_order(admin: ApiClient) -> None:
     org = create_org(admin)
     _, position = write_some(org)
-    audit = org.owner.get("/v1/audit", params={"min_position": position, "limit": 1000}).json()["items"]
+    audit = after(org.owner, "GET", "/v1/audit", position, params={"limit": 1000}).json()["items"]
     feed = read_all(org.owner)
     assert [(e["position"], e["type"], e["aggregate_id"], e["version"]) for e in feed] == [
         (a["position"], a["action"], a["aggregate_id"], a["version"]) for a in audit

@@ -23,6 +23,7 @@ from agentmem.runtime import processes
 from agentmem.runtime.container import Container
 from tests.api.test_events_api import read_all
 from tests.clients import ApiClient, Org, create_org
+from tests.reading import after
 from tests.workers import running_worker
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -46,7 +47,7 @@ def source(admin: ApiClient) -> dict[str, Any]:
     user = owner.post("/v1/users", json={"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "pa55word!"})
     org.client_with_role("member")
     position = int(user.headers["AgentMem-Position"])
-    found = owner.post("/v1/memories/search", json={"query": QUERY, "min_position": position}).json()
+    found = after(owner, "POST", "/v1/memories/search", position, json={"query": QUERY}).json()
     return {
         "org": org,
         "memory_id": memory["id"],
@@ -129,7 +130,7 @@ def test_an_import_into_a_fresh_database_reproduces_history_as_of_search_and_fee
     with running_worker(fresh), TestClient(create_app(fresh, Container(fresh))) as http:
         owner = ApiClient(http, issued[0].secret)
         memory_id = source["memory_id"]
-        found = owner.post("/v1/memories/search", json={"query": QUERY, "min_position": head(fresh)})
+        found = after(owner, "POST", "/v1/memories/search", head(fresh), json={"query": QUERY})
         assert [(hit["id"], hit["text"]) for hit in found.json()["results"]] == source["search"]
         assert owner.get(f"/v1/memories/{memory_id}/history").json() == source["history"]
         as_of = [owner.get(f"/v1/memories/{memory_id}", params={"as_of": t}).json() for t in source["instants"]]

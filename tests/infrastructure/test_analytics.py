@@ -12,6 +12,7 @@ from psycopg.conninfo import make_conninfo
 
 from agentmem.infrastructure.settings import Settings
 from tests.clients import ApiClient, Org, create_org
+from tests.reading import after
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -29,9 +30,8 @@ def orgs(admin: ApiClient) -> tuple[Org, Org]:
             f"/v1/agents/{agent['id']}/messages", json={"messages": [{"role": "user", "content": "hi"}]}
         )
         position = messages.json()["position"]
-        assert org.owner.get("/v1/memories", params={"min_position": position}).status_code == 200
-        assert org.owner.get("/v1/audit", params={"min_position": position}).status_code == 200
-        assert org.owner.get(f"/v1/agents/{agent['id']}/messages", params={"min_position": position}).status_code == 200
+        for path in ("/v1/memories", "/v1/audit", "/v1/agents", f"/v1/agents/{agent['id']}/messages"):
+            assert after(org.owner, "GET", path, position).status_code == 200
     return first, second
 
 
