@@ -30,6 +30,7 @@ VIEWS = (
     "analytics_events_daily",
     "analytics_agents",
     "analytics_messages_daily",
+    "analytics_llm_usage_daily",
 )
 SEARCHABLE_COLUMNS = ("id", "tenant_id", "user_id", "agent_id", "run_id", "memory_type", "version", "deleted")
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -39,6 +40,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                   "timestamp", "request_id"),
     "agents": ("id", "tenant_id", "name", "tags", "block_ids", "tool_ids", "version", "deleted", "created_at",
                "updated_at"),
+    "llm_usage": ("id", "tenant_id", "purpose", "provider", "model", "agent_id", "input_tokens", "output_tokens",
+                  "cached_tokens", "latency_ms", "retries", "outcome", "cost_usd", "created_at"),
 }  # fmt: skip
 """The columns analytics readers may select, by read model (searchable ones by name, plain ones by table)."""
 

@@ -9,7 +9,7 @@
 -- {memories} and {messages} are the serving generations of the searchable read models; these views are
 -- re-created in the same transaction that switches a rebuilt generation in.
 --
--- Coming features add their views here: extraction jobs, agent runs, tool runs and LLM usage.
+-- Coming features add their views here: extraction jobs, agent runs and tool runs.
 
 -- One row per memory (deleted ones too), without its text: the type, the narrowest scope it is filed
 -- under (run, agent, user, or the whole organization), its version and when it was created and last changed.
@@ -48,3 +48,13 @@ SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date AS day, agent_id, count(
 FROM {messages}
 WHERE NOT deleted
 GROUP BY tenant_id, day, agent_id;
+
+-- Language-model calls per UTC day, by organization, provider, model and purpose (chat, extraction, ...):
+-- calls, failed calls, tokens, cost (null when the model has no price) and mean latency. From the usage meter.
+CREATE OR REPLACE VIEW analytics_llm_usage_daily WITH (security_invoker = true) AS
+SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date AS day, provider, model, purpose,
+       count(*) AS calls, count(*) FILTER (WHERE outcome <> 'ok') AS errors,
+       sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cached_tokens) AS cached_tokens,
+       sum(cost_usd) AS cost_usd, avg(latency_ms) AS mean_latency_ms
+FROM llm_usage
+GROUP BY tenant_id, day, provider, model, purpose;

@@ -78,6 +78,24 @@ def test_an_organizations_analytics_role_sees_only_its_rows(orgs: tuple[Org, Org
         assert rows(conn, "SELECT DISTINCT tenant_id FROM analytics_memories") == [(first.id,)]
 
 
+def test_language_model_usage_per_day_shows_only_the_listed_organization(
+    orgs: tuple[Org, Org], login: Any, settings: Settings
+) -> None:
+    first, second = orgs
+    assert settings.database_url
+    with psycopg.connect(settings.database_url, autocommit=True) as owner:
+        for tenant, tokens in ((first.id, 100), (first.id, 50), (second.id, 7)):
+            owner.execute(
+                "INSERT INTO llm_usage (id, tenant_id, actor_id, purpose, provider, model, input_tokens, output_tokens,"
+                " cached_tokens, latency_ms, retries, outcome, created_at, position)"
+                " VALUES (%s, %s, 'key:x', 'chat', 'openai', 'gpt-test', %s, 1, 0, 10, 0, 'ok', now(), 0)",
+                (uuid.uuid4(), tenant, tokens),
+            )
+    with login("agentmem_analytics", first.id) as conn:
+        usage = rows(conn, "SELECT tenant_id, model, calls, input_tokens FROM analytics_llm_usage_daily")
+    assert usage == [(first.id, "gpt-test", 2, 150)]
+
+
 def test_the_analytics_role_reads_no_text_and_writes_nothing(
     orgs: tuple[Org, Org], login: Any, settings: Settings
 ) -> None:
