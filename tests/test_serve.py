@@ -29,7 +29,9 @@ def test_serve_starts_everything_keeps_data_across_restarts_and_refuses_a_second
     first.start()
     try:
         headers = {"Authorization": f"Bearer {first.api_key}"}
-        created = httpx.post(f"{first.url}/v1/memories", json={"text": "remember the blue door"}, headers=headers)
+        created = httpx.post(
+            f"{first.url}/v1/memories", json={"text": "remember the blue door"}, headers=headers, timeout=60
+        )
         assert created.status_code == 201
         found = httpx.post(
             f"{first.url}/v1/memories/search",
@@ -66,7 +68,7 @@ def test_serve_starts_everything_keeps_data_across_restarts_and_refuses_a_second
     again.start()
     try:
         headers = {"Authorization": f"Bearer {again.api_key}"}
-        memory = httpx.get(f"{again.url}/v1/memories/{created.json()['id']}", headers=headers)
+        memory = httpx.get(f"{again.url}/v1/memories/{created.json()['id']}", headers=headers, timeout=60)
         assert memory.status_code == 200 and memory.json()["text"] == "remember the blue door"
     finally:
         again.stop()
@@ -114,7 +116,7 @@ def test_a_killed_serve_leaves_no_process_behind_after_a_restart_and_a_clean_sto
 
         restarted.start()
         headers = {"Authorization": f"Bearer {restarted.api_key}"}
-        assert httpx.get(f"{restarted.url}/v1/me", headers=headers).status_code == 200
+        assert httpx.get(f"{restarted.url}/v1/me", headers=headers, timeout=60).status_code == 200
         assert not [p for p in servers if p.is_running() and p.name() == "valkey-server"]  # the stale one is stopped
         running = [*restarted.processes().values(), *embedded_processes(data_dir)]
     finally:
