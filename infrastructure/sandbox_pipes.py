@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from typing import IO
 
 CHUNK = 65_536
 KILL_GRACE = 5.0
@@ -56,6 +57,28 @@ def kill_tree(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+class Feeder:
+    """Writes a tool's stdin without blocking, and closes it when all is written or the tool stops reading."""
+
+    def __init__(self, stream: IO[bytes], data: bytes) -> None:
+        self.stream = stream
+        self.fd = stream.fileno()
+        self.pending = memoryview(data)
+        os.set_blocking(self.fd, False)
+
+    def write(self) -> bool:
+        """Writes what the pipe takes; True when done (everything written, or the reader is gone)."""
+        try:
+            self.pending = self.pending[os.write(self.fd, self.pending[:CHUNK]) :]
+        except BlockingIOError:
+            return False
+        except BrokenPipeError:
+            self.pending = self.pending[:0]
+        if not self.pending:
+            self.stream.close()
+        return not self.pending
+
+
 def pump(
     process: subprocess.Popen[bytes], stdin: bytes, status_fd: int, timeout: float, limits: tuple[int, int, int]
 ) -> Outcome:
@@ -72,15 +95,10 @@ def pump(
     for stream, capture in ((process.stdout.fileno(), output), (process.stderr.fileno(), errors), (status_fd, status)):
         os.set_blocking(stream, False)
         selector.register(stream, selectors.EVENT_READ, capture)
-    pending = memoryview(stdin)
-    stdin_fd = process.stdin.fileno()
-    os.set_blocking(stdin_fd, False)
-    if pending:
-        selector.register(stdin_fd, selectors.EVENT_WRITE)
-    else:
-        process.stdin.close()
+    feeder = Feeder(process.stdin, stdin)
+    selector.register(feeder.fd, selectors.EVENT_WRITE, feeder)
     timed_out = False
-    while len(selector.get_map()) > 0:
+    while selector.get_map():
         now = time.monotonic()
         if now >= deadline:
             if timed_out:
@@ -89,21 +107,13 @@ def pump(
             kill_tree(process)
             deadline = now + KILL_GRACE
         for key, _ in selector.select(deadline - now):
-            if key.fd == stdin_fd:
-                try:
-                    pending = pending[os.write(stdin_fd, pending[:CHUNK]) :]
-                except (BrokenPipeError, BlockingIOError) as error:
-                    if isinstance(error, BlockingIOError):
-                        continue
-                    pending = pending[:0]
-                if not pending:
-                    selector.unregister(stdin_fd)
-                    process.stdin.close()
-                continue
-            chunk = os.read(key.fd, CHUNK)
-            if chunk:
-                key.data.add(chunk)
+            if isinstance(key.data, Feeder):
+                done = key.data.write()
             else:
+                chunk = os.read(key.fd, CHUNK)
+                key.data.add(chunk)
+                done = not chunk
+            if done:
                 selector.unregister(key.fd)
     selector.close()
     if not process.stdin.closed:

@@ -81,7 +81,9 @@ class Runtimes:
             if is_within(data, source) or is_within(source, data):
                 raise SetupError(f"the data directory {data} is inside {source}, which the sandbox exposes")
         mounts: list[str] = []
-        for parent in sorted({a for s in sources for a in Path(s).parents if str(a) != "/"}, key=lambda p: len(p.parts)):
+        for parent in sorted(
+            {a for s in sources for a in Path(s).parents if str(a) != "/"}, key=lambda p: len(p.parts)
+        ):
             mounts += ["--perms", "0755", "--dir", str(parent)]  # else bwrap copies the host's mode (/root: 0700)
         for top in TOP_LINKS:
             if os.path.islink(top):

@@ -39,6 +39,8 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
 
 
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
+MAX_TOOL_CONCURRENCY = 256
+"""Each concurrent run gets its own sandbox user; 256 of them are mapped."""
 MIN_SECRET_CHARS = 32
 
 
@@ -183,6 +185,9 @@ class Settings:
     exact_search_limit: int = 10_000
     worker_nice: int = 0
     worker_embed_threads: int = 2
+    sandbox_bwrap: str | None = None
+    tool_concurrency: int = 4
+    tool_queue: int = 16
     secret_key: str | None = None
     token_ttl: int = 24 * 3600
     jwt_algorithm: str = "HS256"
@@ -221,10 +226,17 @@ class Settings:
             worker_nice=_int(env, "AGENTMEM_WORKER_NICE", defaults.worker_nice),
             worker_embed_threads=_int(env, "AGENTMEM_WORKER_EMBED_THREADS", defaults.worker_embed_threads, minimum=1),
             llm=LLMSettings.from_env(env),
+            sandbox_bwrap=env.get("AGENTMEM_SANDBOX_BWRAP") or None,
+            tool_concurrency=_int(env, "AGENTMEM_TOOL_CONCURRENCY", defaults.tool_concurrency, minimum=1),
+            tool_queue=_int(env, "AGENTMEM_TOOL_QUEUE", defaults.tool_queue),
             **_auth_settings(env, defaults),
             url=env.get("AGENTMEM_URL") or None,
             api_key=env.get("AGENTMEM_API_KEY") or None,
         )
+
+    def __post_init__(self) -> None:
+        if self.tool_concurrency > MAX_TOOL_CONCURRENCY:
+            raise SettingsError(f"AGENTMEM_TOOL_CONCURRENCY must be at most {MAX_TOOL_CONCURRENCY}")
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
@@ -247,6 +259,8 @@ class Settings:
             "AGENTMEM_EXACT_SEARCH_LIMIT": str(self.exact_search_limit),
             "AGENTMEM_WORKER_NICE": str(self.worker_nice),
             "AGENTMEM_WORKER_EMBED_THREADS": str(self.worker_embed_threads),
+            "AGENTMEM_TOOL_CONCURRENCY": str(self.tool_concurrency),
+            "AGENTMEM_TOOL_QUEUE": str(self.tool_queue),
             "AGENTMEM_TOKEN_TTL": str(self.token_ttl),
             "AGENTMEM_JWT_ALGORITHM": self.jwt_algorithm,
             "AGENTMEM_RATE_LIMIT_PER_MINUTE": str(self.rate_limit_per_minute),
@@ -261,6 +275,8 @@ class Settings:
         ):
             if value:
                 env[name] = value
+        if self.sandbox_bwrap:
+            env["AGENTMEM_SANDBOX_BWRAP"] = self.sandbox_bwrap
         if self.embedding_base_url:
             env["AGENTMEM_EMBEDDING_BASE_URL"] = self.embedding_base_url
         if self.embedding_api_key:

@@ -28,6 +28,7 @@ from agentmem.application.quota import MemoryQuota
 from agentmem.application.reads import Reads
 from agentmem.application.transfer import OrganizationExport
 from agentmem.application.usage import UsageApplication, UsageReport
+from agentmem.infrastructure.bubblewrap import bubblewrap_sandbox
 from agentmem.infrastructure.database import async_pool
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
 from agentmem.infrastructure.llm.catalog import ProviderCatalog
@@ -96,6 +97,7 @@ class Container:
             PriceTable(load_prices(llm.prices_file)),
             self.daily_token_quota,
         )
+        self.sandbox = bubblewrap_sandbox(settings)
         self._pool: AsyncConnectionPool | None = None
         self._waiter: PostgresPositionWaiter | None = None
         self._signal: PostgresLogSignal | None = None
