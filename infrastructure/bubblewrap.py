@@ -33,7 +33,8 @@ SANDBOX_TMP = "/tmp"  # noqa: S108 - the sandbox's own private tmpfs, not the ho
 MAX_ARG_ENV = 32_768
 """Bytes of one argument beyond which bash gets it on stdin only: one environment string may not exceed 128 KiB."""
 QUEUE_WAIT = 30.0
-STATUS_OVERHEAD = 4_096
+STATUS_OVERHEAD = 256
+"""Bytes of the launcher's first report and of `{"return": …}` around a return value."""
 SIGNAL_HINTS: dict[int, str] = {
     signal.SIGKILL: "killed (a memory, process or CPU limit, or the run's own kill)",
     signal.SIGXCPU: "killed at the CPU time limit",
@@ -174,7 +175,7 @@ class BubblewrapSandbox:
             os.close(status_write)
             os.close(source)
         try:
-            caps = (limits.output_bytes, limits.output_bytes, limits.return_bytes + STATUS_OVERHEAD)
+            caps = (limits.output_bytes, limits.return_bytes + STATUS_OVERHEAD)
             outcome = pump(process, json.dumps(args).encode(), status_read, limits.timeout_s, caps)
         except BaseException:
             kill_tree(process)
@@ -238,7 +239,7 @@ def messages_of(status: bytes) -> dict[str, Any]:
 
 def result_of(outcome: Outcome, uid: int | None, limits: Limits) -> RunResult:
     """How the run ended, from the launcher's reports and bubblewrap's exit status."""
-    messages = messages_of(bytes(outcome.status.data))
+    messages = messages_of(bytes(outcome.status.data) + b"\n" + bytes(outcome.status.end))
     stderr = outcome.stderr.text()
     if "uid" not in messages and not outcome.timed_out:
         raise SandboxUnavailableError(f"the sandbox did not start: {stderr.strip()[-500:] or 'no report'}")
@@ -266,7 +267,7 @@ def result_of(outcome: Outcome, uid: int | None, limits: Limits) -> RunResult:
         status = "ok"
     return RunResult(
         status=status,
-        return_value=value,
+        return_value=value if status == "ok" else None,
         stdout=outcome.stdout.text(),
         stderr=stderr,
         exit_code=exit_code,

@@ -2,6 +2,10 @@
 // Bound read-only at /sandbox/harness.mjs; the tool is /sandbox/tool.mjs (ES module) or /sandbox/tool.cjs.
 import { readdirSync, readFileSync, writeSync } from "node:fs";
 
+// Blocking stdout and stderr, as in Python: a tool printing 100 MB waits for the pipe instead of buffering it all
+// in memory (measured: it was killed at the memory limit otherwise).
+for (const stream of [process.stdout, process.stderr]) stream._handle?.setBlocking?.(true);
+
 const report = (message) => writeSync(3, JSON.stringify(message) + "\n");
 
 async function run() {
@@ -29,10 +33,15 @@ async function run() {
   return 0;
 }
 
+// Exit only once stdout and stderr have been flushed (writes to a pipe are asynchronous in node by default).
+const flushed = (stream) => new Promise((done) => stream.write("", done));
+
+let code = 1;
 try {
-  process.exit(await run());
+  code = await run();
 } catch (error) {
   console.error(error?.stack ?? String(error));
   report({ error: `${error?.name ?? "Error"}: ${error?.message ?? String(error)}` });
-  process.exit(1);
 }
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 CHUNK = 65_536
+STATUS_TAIL = 4_096
 KILL_GRACE = 5.0
 """Seconds to wait for the pipes to close after the kill: the PID namespace dies with bubblewrap, so this is
 only a bound in case the kernel is slow to reap a large process tree."""
@@ -19,10 +20,12 @@ only a bound in case the kernel is slow to reap a large process tree."""
 
 @dataclass
 class Capture:
-    """The first `limit` bytes of a stream, and how many bytes it carried in all."""
+    """The first `limit` bytes of a stream, its last `tail` bytes past them, and how many bytes it carried."""
 
     limit: int
+    tail: int = 0
     data: bytearray = field(default_factory=bytearray)
+    end: bytearray = field(default_factory=bytearray)
     total: int = 0
 
     def add(self, chunk: bytes) -> None:
@@ -30,6 +33,9 @@ class Capture:
         room = self.limit - len(self.data)
         if room > 0:
             self.data += chunk[:room]
+            chunk = chunk[room:]
+        if self.tail and chunk:
+            self.end = (self.end + chunk)[-self.tail :]
 
     @property
     def truncated(self) -> bool:
@@ -80,7 +86,7 @@ class Feeder:
 
 
 def pump(
-    process: subprocess.Popen[bytes], stdin: bytes, status_fd: int, timeout: float, limits: tuple[int, int, int]
+    process: subprocess.Popen[bytes], stdin: bytes, status_fd: int, timeout: float, limits: tuple[int, int]
 ) -> Outcome:
     """Writes stdin and drains the three outputs until they close; kills the run at the deadline.
 
@@ -90,7 +96,8 @@ def pump(
     assert process.stdin and process.stdout and process.stderr
     started = time.monotonic()
     deadline = started + timeout
-    output, errors, status = Capture(limits[0]), Capture(limits[1]), Capture(limits[2])
+    output, errors = Capture(limits[0]), Capture(limits[0])
+    status = Capture(limits[1], tail=STATUS_TAIL)  # the launcher's last report comes after a return value
     selector = selectors.DefaultSelector()
     for stream, capture in ((process.stdout.fileno(), output), (process.stderr.fileno(), errors), (status_fd, status)):
         os.set_blocking(stream, False)
