@@ -1,0 +1,70 @@
+"""The secret aggregate: an organization secret's name and history; its value is never in an event.
+
+The value lives encrypted beside the log (see application/secrets.py), keyed by the version that set it, so
+deleting a secret deletes its value for good while the log keeps only who set or deleted it, and when.
+"""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from agentmem.domain.base import Context, DomainError, TenantAggregate
+from agentmem.domain.errors import NotFound
+
+
+class SecretNotSetError(DomainError, NotFound):
+    """No such secret in this organization (never set, or deleted)."""
+
+
+class Secret(TenantAggregate):
+    """A named secret of an organization, exposed to the tools that name it as an environment variable."""
+
+    class Created(TenantAggregate.Created):
+        name: str
+
+    class Set(TenantAggregate.Event):
+        pass
+
+    class Deleted(TenantAggregate.Event):
+        pass
+
+    @staticmethod
+    def id_for(tenant_id: str, name: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/agentmem/secret/{tenant_id}/{name}")
+
+    @classmethod
+    def create(cls, *, context: Context, name: str) -> Secret:
+        """Records Created: the first value of a name."""
+        return cls(id=cls.id_for(context.tenant_id, name), name=name, **context.event_fields())
+
+    @event(Created)
+    def __init__(self, *, id: UUID, tenant_id: str, actor_id: str, request_id: str, name: str) -> None:  # noqa: A002, ARG002
+        self.tenant_id = tenant_id
+        self.name = name
+        self.deleted = False
+        self.updated_by = actor_id
+
+    def set(self, context: Context) -> None:
+        """Records a new value (of a live or a deleted secret)."""
+        self._set(**context.event_fields())
+
+    def delete(self, context: Context) -> None:
+        """Records the deletion; the value is gone with it."""
+        if self.deleted:
+            raise SecretNotSetError(f"secret {self.name} is not set")
+        self._deleted(**context.event_fields())
+
+    def state(self) -> dict[str, object]:
+        return {"name": self.name, "deleted": self.deleted}
+
+    @event(Set)
+    def _set(self, tenant_id: str, actor_id: str, request_id: str) -> None:  # noqa: ARG002
+        self.deleted = False
+        self.updated_by = actor_id
+
+    @event(Deleted)
+    def _deleted(self, tenant_id: str, actor_id: str, request_id: str) -> None:  # noqa: ARG002
+        self.deleted = True
+        self.updated_by = actor_id
