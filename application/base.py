@@ -213,12 +213,14 @@ class AgentMemApplication(Application[UUID]):
         expected_version: int | None,
         change: Callable[[TAggregate], bool],
         not_found: type[NotFoundError],
+        also: Callable[[TAggregate], Sequence[Aggregate]] | None = None,
     ) -> Saved[TAggregate]:
         """Loads, checks the expected version, changes and records; returns it and a position.
 
         With an expected version, a stale one is a VersionConflictError at once. Without one, a lost race is
         retried (with jitter) until the change applies: the last writer wins. `change` returns False when nothing
-        changed: then nothing is recorded and the position is the current one.
+        changed: then nothing is recorded and the position is the current one. `also` gives aggregates changed
+        with it (a name claim), recorded in the same transaction.
         """
         noun = cls.__name__.lower()
         deadline = time.monotonic() + RACE_DEADLINE
@@ -232,7 +234,7 @@ class AgentMemApplication(Application[UUID]):
             if not change(aggregate):
                 return Saved(aggregate, self.position_of(aggregate.id, aggregate.version))
             try:
-                return Saved(aggregate, self.record(aggregate))
+                return Saved(aggregate, self.record(aggregate, *(also(aggregate) if also else ())))
             except IntegrityError:
                 current = self.load(cls, aggregate_id, context.tenant_id)
                 version = current.version if current is not None else aggregate.version

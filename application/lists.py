@@ -1,4 +1,4 @@
-"""Lists over the plain read models (blocks, agents, the directory, the audit trail), with read-your-writes."""
+"""Lists over the plain read models (blocks, agents, tools, the directory, the audit trail), with read-your-writes."""
 
 from __future__ import annotations
 
@@ -14,17 +14,25 @@ from agentmem.projections.blocks import READ_MODEL as BLOCKS
 from agentmem.projections.blocks import BlockPage, BlockQueries
 from agentmem.projections.directory import DIRECTORY, Directory, DirectoryPage
 from agentmem.projections.queries import ListOrder
+from agentmem.projections.tools import TOOL_RUNS, TOOLS, RunOrder, ToolPage, ToolQueries, ToolRunPage
 
 
 class Lists:
     """Each list waits (bounded) until its read model has applied `min_position`, then reads one page."""
 
     def __init__(
-        self, reads: Reads, blocks: BlockQueries, agents: AgentQueries, directory: Directory, audit: AuditTrail
+        self,
+        reads: Reads,
+        blocks: BlockQueries,
+        agents: AgentQueries,
+        directory: Directory,
+        audit: AuditTrail,
+        tools: ToolQueries,
     ) -> None:
         self.reads = reads
         self._blocks = blocks
         self._agents = agents
+        self._tools = tools
         self._directory = directory
         self._audit = audit
 
@@ -68,6 +76,46 @@ class Lists:
         return await self._agents.list(
             tenant_id, tags=tags, order=order, limit=limit, cursor=cursor, include_deleted=include_deleted
         )
+
+    async def tools(
+        self,
+        tenant_id: str,
+        *,
+        tags: Sequence[str] = (),
+        name: str | None = None,
+        language: str | None = None,
+        order: ListOrder = "created_desc",
+        limit: int = 20,
+        cursor: str | None = None,
+        include_deleted: bool = False,
+        min_position: int | None = None,
+    ) -> ToolPage:
+        """Tools holding every one of `tags`, by name or language."""
+        await self.reads.wait([TOOLS], min_position)
+        return await self._tools.list(
+            tenant_id,
+            tags=tags,
+            name=name,
+            language=language,
+            order=order,
+            limit=limit,
+            cursor=cursor,
+            include_deleted=include_deleted,
+        )
+
+    async def tool_runs(
+        self,
+        tenant_id: str,
+        tool_id: UUID,
+        *,
+        order: RunOrder = "created_desc",
+        limit: int = 20,
+        cursor: str | None = None,
+        min_position: int | None = None,
+    ) -> ToolRunPage:
+        """The runs of one tool, newest first by default."""
+        await self.reads.wait([TOOL_RUNS], min_position)
+        return await self._tools.runs(tenant_id, tool_id, order=order, limit=limit, cursor=cursor)
 
     async def directory(
         self,

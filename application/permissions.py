@@ -21,6 +21,7 @@ PERMISSIONS: Final = (
     "tools:read",
     "tools:write",
     "tools:execute",
+    "secrets:manage",
     "me:read",
     "users:read",
     "users:manage",
@@ -53,7 +54,7 @@ _MEMBER = _READ | {
     "tools:execute",
     "users:read",
 }
-_OWNER = _MEMBER | {"users:manage", "keys:manage", "audit:read", "events:read", "usage:read", "org:manage"}
+_OWNER = _MEMBER | {"users:manage", "keys:manage", "audit:read", "events:read", "usage:read", "org:manage", "secrets:manage"}
 
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "viewer": frozenset(_READ),

@@ -28,6 +28,12 @@ from agentmem.infrastructure.postgres_audit import PostgresAuditView, prepare_au
 from agentmem.infrastructure.postgres_blocks import blocks_projection, prepare_blocks
 from agentmem.infrastructure.postgres_directory import PostgresDirectoryView, prepare_directory
 from agentmem.infrastructure.postgres_memories import PostgresMemoryView, create_table, drop_ddl, hnsw_ddl
+from agentmem.infrastructure.postgres_tools import (
+    prepare_tool_runs,
+    prepare_tools,
+    tool_runs_projection,
+    tools_projection,
+)
 from agentmem.infrastructure.postgres_tracking import (
     SCHEMA,
     ReadModel,
@@ -46,6 +52,7 @@ from agentmem.projections.embedding import Embedder
 from agentmem.projections.memories import MemoriesProjection, MemoryView
 from agentmem.projections.messages import MessagesProjection
 from agentmem.projections.usage import USAGE
+from agentmem.projections.tools import TOOL_RUNS, TOOLS
 
 log = logging.getLogger("agentmem.read_models")
 
@@ -72,6 +79,8 @@ PLAIN: list[PlainReadModel] = [
     PlainReadModel(AUDIT, prepare_audit, lambda pool, _: AuditProjection(PostgresAuditView(pool))),
     PlainReadModel(DIRECTORY, prepare_directory, lambda pool, _: DirectoryProjection(PostgresDirectoryView(pool))),
     PlainReadModel(USAGE, prepare_usage, usage_projection),
+    PlainReadModel(TOOLS, prepare_tools, tools_projection),
+    PlainReadModel(TOOL_RUNS, prepare_tool_runs, tool_runs_projection),
 ]
 """Plain read models (audit trail, lists); their tracking name is their name."""
 

@@ -7,6 +7,7 @@ import psycopg
 from agentmem.infrastructure.eventstore import make_factory
 from agentmem.infrastructure.postgres_events import prepare_event_log
 from agentmem.infrastructure.read_models import prepare_read_models
+from agentmem.infrastructure.secret_vault import prepare_secret_vault
 from agentmem.infrastructure.settings import Settings
 
 MIGRATION_LOCK = 0x6167656E746D656D  # "agentmem"
@@ -27,5 +28,6 @@ def prepare_database(settings: Settings) -> None:
                 factory.close()
             prepare_event_log(conn)
             prepare_read_models(conn, settings)
+            prepare_secret_vault(conn)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))

@@ -28,6 +28,10 @@ from agentmem.application.quota import MemoryQuota
 from agentmem.application.reads import Reads
 from agentmem.application.transfer import OrganizationExport
 from agentmem.application.usage import UsageApplication, UsageReport
+from agentmem.application.sandbox import Limits as RunLimits
+from agentmem.application.secrets import SecretApplication
+from agentmem.application.tool_runs import ToolRunner
+from agentmem.application.tools import ToolApplication
 from agentmem.infrastructure.bubblewrap import bubblewrap_sandbox
 from agentmem.infrastructure.database import async_pool
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
@@ -42,7 +46,9 @@ from agentmem.infrastructure.postgres_blocks import PostgresBlockQueries
 from agentmem.infrastructure.postgres_directory import PostgresDirectory
 from agentmem.infrastructure.postgres_events import PostgresLogSignal, PostgresTenantLog
 from agentmem.infrastructure.postgres_usage import PostgresUsageQueries
+from agentmem.infrastructure.postgres_tools import PostgresToolQueries
 from agentmem.infrastructure.quotas import RedisQuotaStore, RequestRateLimiter
+from agentmem.infrastructure.secret_vault import PostgresSecretVault
 from agentmem.infrastructure.secrets import server_secret
 from agentmem.infrastructure.serving import ServingIndexes
 from agentmem.infrastructure.settings import Settings
@@ -50,6 +56,8 @@ from agentmem.infrastructure.tokens import JwtTokens
 from agentmem.infrastructure.write_positions import RedisWritePositions
 
 HEALTH_TIMEOUT = 2.0
+SANDBOX_CHECK = "sandbox"
+"""Readiness reports the sandbox but does not depend on it: without it only tools are refused (503)."""
 
 
 class Container:
@@ -97,7 +105,11 @@ class Container:
             PriceTable(load_prices(llm.prices_file)),
             self.daily_token_quota,
         )
+        self.tools = ToolApplication(env, factory=factory, positions=self.positions)
+        vault = PostgresSecretVault(factory.datastore, secret)
+        self.secrets = SecretApplication(env, vault=vault, factory=factory, positions=self.positions)
         self.sandbox = bubblewrap_sandbox(settings)
+        self.tool_runner = ToolRunner(self.tools, self.secrets, self.sandbox, RunLimits())
         self._pool: AsyncConnectionPool | None = None
         self._waiter: PostgresPositionWaiter | None = None
         self._signal: PostgresLogSignal | None = None
@@ -116,6 +128,7 @@ class Container:
             PostgresAgentQueries(pool),
             PostgresDirectory(pool),
             PostgresAuditTrail(pool),
+            PostgresToolQueries(pool),
         )
         quota = MemoryQuota(RedisQuotaStore(self.redis), self.reads.live_memories)
         self.memory_writes = MemoryWrites(self.memories, quota)
@@ -147,6 +160,7 @@ class Container:
         """Stops, and closes Redis and the event store's connections."""
         await self.stop()
         await self.redis.aclose()
+        self.sandbox.close()
         self.memories.close()
 
     async def readiness(self) -> dict[str, str]:
@@ -162,4 +176,6 @@ class Container:
             checks["redis"] = "ok"
         except Exception as error:  # noqa: BLE001
             checks["redis"] = f"error: {type(error).__name__}"
+        problem = await asyncio.to_thread(self.sandbox.check)
+        checks[SANDBOX_CHECK] = "ok" if problem is None else f"unavailable: {problem}"
         return checks
