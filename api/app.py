@@ -34,6 +34,8 @@ from agentmem.api.controllers.memories import MemoryController
 from agentmem.api.controllers.memory_search import MemorySearchController
 from agentmem.api.controllers.messages import MessageController
 from agentmem.api.controllers.organizations import OrganizationController
+from agentmem.api.controllers.secrets import SecretController
+from agentmem.api.controllers.tools import ToolController
 from agentmem.api.controllers.usage import UsageController
 from agentmem.api.controllers.users import UserController
 from agentmem.api.errors import EXCEPTION_HANDLERS
@@ -130,6 +132,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             mcp_route(endpoint),
             EventController,
             ExportController,
+            ToolController,
+            SecretController,
             docs_assets,
         ],
         dependencies={

@@ -13,6 +13,7 @@ from agentmem.domain.base import Context
 from agentmem.domain.block import Block
 from agentmem.domain.context_template import DEFAULT_TEMPLATE, TemplateRuleError, render, template_variables
 from agentmem.domain.errors import InvalidInput
+from agentmem.domain.tool import Tool
 
 
 class AgentNotFoundError(NotFoundError):
@@ -54,8 +55,9 @@ class AgentApplication(AgentMemApplication):
     aggregate_cache_size = 1_000
 
     def create(self, new: NewAgent, context: Context) -> Saved[Agent]:
-        """Creates an agent; every block it names must be a live block of the tenant."""
+        """Creates an agent; every block and tool it names must be a live one of the tenant."""
         self._check_blocks(new.block_ids, context.tenant_id)
+        self._check_tools(new.tool_ids, context.tenant_id)
         fields = {name: getattr(new, name) for name in NewAgent.__dataclass_fields__}
         agent = Agent.create(id=uuid4(), context=context, **fields)
         return Saved(agent, self.record(agent))
@@ -68,6 +70,8 @@ class AgentApplication(AgentMemApplication):
         block_ids = changes.pop("block_ids", None)
         if block_ids is not None:
             self._check_blocks(block_ids, context.tenant_id)
+        if isinstance(changes.get("tool_ids"), list):
+            self._check_tools(changes["tool_ids"], context.tenant_id)
 
         def update(agent: Agent) -> bool:
             changed = agent.update(context, changes)
@@ -166,6 +170,12 @@ class AgentApplication(AgentMemApplication):
             block = self.load(Block, block_id, tenant_id)
             if block is None or block.deleted:
                 raise InvalidAgentError(f"block_ids[{index}]", f"block {block_id} does not exist")
+
+    def _check_tools(self, tool_ids: list[UUID], tenant_id: str) -> None:
+        for index, tool_id in enumerate(tool_ids):
+            tool = self.load(Tool, tool_id, tenant_id) if isinstance(tool_id, UUID) else None
+            if tool is None or tool.deleted:
+                raise InvalidAgentError(f"tool_ids[{index}]", f"tool {tool_id} does not exist")
 
     def _change(self, agent_id: UUID, context: Context, expected_version: int | None, change: Any) -> Saved[Agent]:
         return self.change(Agent, agent_id, context, expected_version, change, AgentNotFoundError)
