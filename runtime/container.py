@@ -57,7 +57,8 @@ from agentmem.infrastructure.write_positions import RedisWritePositions
 
 HEALTH_TIMEOUT = 2.0
 SANDBOX_CHECK = "sandbox"
-"""Readiness reports the sandbox but does not depend on it: without it only tools are refused (503)."""
+OPTIONAL_CHECKS = frozenset({SANDBOX_CHECK})
+"""Readiness reports these but does not depend on them: without a sandbox only tool runs are refused (503)."""
 
 
 class Container:

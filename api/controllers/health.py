@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from msgspec import Struct
 
 from agentmem.api.dependencies import container_of
+from agentmem.runtime.container import OPTIONAL_CHECKS
 
 
 class HealthOut(Struct):
@@ -28,7 +29,7 @@ class HealthController(Controller):
 
     @get("/ready", opt={"public": True})
     async def ready(self, state: State) -> Response[HealthOut]:
-        """Readiness: the event store and Redis both answer."""
+        """Readiness: the event store and Redis both answer (and whether tools can run, and if not, why)."""
         checks = await container_of(state).readiness()
-        ok = all(v == "ok" for v in checks.values())
+        ok = all(v == "ok" for name, v in checks.items() if name not in OPTIONAL_CHECKS)
         return Response(HealthOut(status="ok" if ok else "unavailable", checks=checks), status_code=200 if ok else 503)

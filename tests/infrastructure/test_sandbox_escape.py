@@ -15,6 +15,7 @@ from typing import Any
 
 import psutil
 import pytest
+from litestar.testing import TestClient
 from psycopg.conninfo import conninfo_to_dict
 
 from agentmem.application.sandbox import Code, Language, Limits, RunResult, Sandbox
@@ -502,3 +503,9 @@ def test_a_plain_run_still_works_after_all_of_that(sandbox: Sandbox) -> None:
     ):
         result = run(sandbox, language, source, {"a": 2, "b": 3})  # type: ignore[arg-type]
         assert (result.status, result.return_value) == ("ok", 5), result
+
+
+def test_the_server_stays_healthy(http: TestClient) -> None:
+    assert http.get("/health").json()["status"] == "ok"
+    ready = http.get("/ready").json()
+    assert ready["status"] == "ok" and ready["checks"]["sandbox"] == "ok", ready
