@@ -96,6 +96,25 @@ def _locomo(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _tools(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "### Tools (a trivial tool run through HTTP, in the sandbox)",
+        "",
+        "| language | HTTP run p50 / p95 / p99 ms | in the sandbox p50 / p95 / p99 ms |",
+        "| --- | --- | --- |",
+    ]
+    for language in ("python", "bash", "javascript"):
+        row = result[language]
+        lines.append(f"| {language} | {_latency(row['latency_ms'])} | {_latency(row['sandbox_ms'])} |")
+    concurrent = result["concurrent"]
+    lines += [
+        "",
+        f"{concurrent['runs']} Python runs at once: all done in {concurrent['wall_ms']} ms, each "
+        f"{_latency(concurrent['latency_ms'])} ms (p50 / p95 / p99).",
+    ]
+    return lines
+
+
 def _footprint(result: dict[str, Any]) -> list[str]:
     if not result.get("memories"):
         return ["### Footprint", "", f"- {result.get('reason', 'not measured')}"]
@@ -162,6 +181,7 @@ RENDER = {
     "search": _search,
     "reads": _reads,
     "locomo": _locomo,
+    "tools": _tools,
     "footprint": _footprint,
     "peers": _peers,
 }

@@ -20,7 +20,15 @@ from agentmem.bench.report import markdown
 from agentmem.bench.server import LocalServer
 from agentmem.bench.synthetic import memory_texts, queries
 
-SECTIONS = ("write", "projection", "search", "reads", "locomo", "footprint", "peers")
+SECTIONS = ("write", "projection", "search", "reads", "locomo", "tools", "footprint", "peers")
+API_SECTIONS = {
+    "write": sections.write_section,
+    "projection": sections.projection_section,
+    "search": sections.search_section,
+    "reads": sections.reads_section,
+    "tools": sections.tools_section,
+}
+"""Sections measured through the HTTP API alone."""
 DEFAULT_LOCOMO = Path("../shared/data/locomo/locomo-dev.json")
 """Where the development checkout keeps its LoCoMo file; used only when it exists, else --locomo is required."""
 
@@ -60,21 +68,7 @@ async def run(
     try:
         for name in only:
             started = time.perf_counter()
-            if name == "write":
-                result["write"] = await sections.write_section(admin, sizes)
-            elif name == "projection":
-                result["projection"] = await sections.projection_section(admin, sizes)
-            elif name == "search":
-                result["search"] = await sections.search_section(admin, sizes)
-            elif name == "reads":
-                result["reads"] = await sections.reads_section(admin, sizes)
-            elif name == "locomo":
-                conversations = load(locomo_path)[: sizes.locomo_conversations]
-                result["locomo"] = await sections.locomo_section(admin, conversations)
-            elif name == "footprint":
-                result["footprint"] = footprint(server)
-            elif name == "peers":
-                result["peers"] = peers(server, locomo_path, sizes, quick, data_dir)
+            result[name] = await measure(name, admin, sizes, locomo_path, server, quick, data_dir)
             timings[name] = round(time.perf_counter() - started, 1)
     finally:
         await admin.close()
@@ -84,6 +78,25 @@ async def run(
     if "peers" in result:
         result["peers"]["ratios"] = ratios(result)
     return result
+
+
+async def measure(
+    name: str,
+    admin: Api,
+    sizes: sections.Sizes,
+    locomo_path: Path,
+    server: LocalServer | None,
+    quick: bool,
+    data_dir: Path,
+) -> dict[str, Any]:
+    """One section's result."""
+    if name in API_SECTIONS:
+        return await API_SECTIONS[name](admin, sizes)
+    if name == "locomo":
+        return await sections.locomo_section(admin, load(locomo_path)[: sizes.locomo_conversations])
+    if name == "footprint":
+        return footprint(server)
+    return peers(server, locomo_path, sizes, quick, data_dir)
 
 
 def ratios(result: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The measured sections: write, projection, search, reads, locomo, footprint (peers live in peers.py)."""
+"""The measured sections: write, projection, search, reads, locomo, tools, footprint (peers live in peers.py)."""
 
 from __future__ import annotations
 
@@ -32,10 +32,17 @@ class Sizes:
     search_queries: int
     read_samples: int
     locomo_conversations: int | None
+    tool_runs: int
 
 
-QUICK = Sizes(300, 10, 1000, 8, (200,), (2000,), 20, 50, 40, 100, 2)
-FULL = Sizes(2000, 40, 5000, 30, (200, 100), (10_000, 100_000), 20, 1000, 200, 300, None)
+QUICK = Sizes(300, 10, 1000, 8, (200,), (2000,), 20, 50, 40, 100, 2, 10)
+FULL = Sizes(2000, 40, 5000, 30, (200, 100), (10_000, 100_000), 20, 1000, 200, 300, None, 50)
+TRIVIAL_TOOLS = {
+    "python": "def main():\n    return 1\n",
+    "bash": "echo 1",
+    "javascript": "export function main() { return 1; }",
+}
+CONCURRENT_RUNS = 10
 
 
 async def write_section(api: Api, sizes: Sizes) -> dict[str, Any]:
@@ -237,6 +244,36 @@ async def locomo_section(admin: Api, conversations: list[Conversation]) -> dict[
                 )
                 scores.add(question, [hit["metadata"]["dia_id"] for hit in answer["results"]])
         result[mode] = scores.result()
+    await api.close()
+    return result
+
+
+async def tools_section(admin: Api, sizes: Sizes) -> dict[str, Any]:
+    """Run overhead of a trivial tool per language through HTTP (one at a time), and 10 Python runs at once."""
+    api = await admin.new_tenant(f"bench-tools-{int(time.time())}")
+    result: dict[str, Any] = {"runs": sizes.tool_runs}
+    python_url = ""
+    for language, source in TRIVIAL_TOOLS.items():
+        tool = await api.call("POST", "/v1/tools", 201, json={"name": f"trivial_{language}", "language": language,
+                                                              "source": source})  # fmt: skip
+        url = f"/v1/tools/{tool['id']}/run"
+        python_url = python_url or url
+        await api.call("POST", url, json={"args": {}})  # warm: the first run also creates the sandbox's namespace
+        latencies, inside = [], []
+        for _ in range(sizes.tool_runs):
+            latency, run = await api.timed("POST", url, json={"args": {}})
+            assert run["status"] == "ok", run
+            latencies.append(latency)
+            inside.append(run["duration_ms"])
+        result[language] = {"latency_ms": stats(latencies), "sandbox_ms": stats(inside)}
+
+    async def one(_: int) -> float:
+        latency, run = await api.timed("POST", python_url, json={"args": {}})
+        assert run["status"] == "ok", run
+        return latency
+
+    latencies, wall = await concurrently(CONCURRENT_RUNS, CONCURRENT_RUNS, one)
+    result["concurrent"] = {"runs": CONCURRENT_RUNS, "wall_ms": round(wall * 1000, 1), "latency_ms": stats(latencies)}
     await api.close()
     return result
 
