@@ -14,6 +14,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from agentmem.application.secrets import SealedName
+from agentmem.infrastructure.postgres_rows import prepare_table
 from agentmem.infrastructure.secrets import derived_key
 
 DDL = (
@@ -33,8 +34,8 @@ NONCE_BYTES = 12
 
 
 def prepare_secret_vault(conn: psycopg.Connection) -> None:
-    """Creates the vault's table (only the server reads it: no reader role grant)."""
-    conn.execute(DDL)
+    """Creates the vault's table, behind row-level security like every table with tenant rows."""
+    prepare_table(conn, [DDL], "organization_secrets")
 
 
 class PostgresSecretVault:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from functools import partial
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -156,6 +158,7 @@ class ToolController(Controller):
         self,
         tool_id: UUID,
         context: Context,
+        tools: ToolApplication,
         lists: Lists,
         order: Literal["created_desc", "created_asc"] = "created_desc",
         limit: Limit = 20,
@@ -163,6 +166,7 @@ class ToolController(Controller):
         min_position: MinPosition = None,
     ) -> ToolRunPageOut:
         """The tool's recorded runs, newest first by default (the run answer's `position` reads them at once)."""
+        await asyncio.to_thread(partial(tools.get, tool_id, context.tenant_id, include_deleted=True))  # or 404
         page = await lists.tool_runs(
             context.tenant_id, tool_id, order=order, limit=limit, cursor=cursor, min_position=min_position
         )

@@ -157,6 +157,8 @@ def plausible_body(path: str) -> dict[str, Any]:
         return {"text": "more"}
     if path.endswith("/revert"):
         return {"version": 1}
+    if path.endswith("/run"):
+        return {"args": {}}
     return {"text": "B was here", "name": "B was here"}
 
 
@@ -168,6 +170,7 @@ def test_every_route_treats_a_ids_exactly_like_missing_ids(world: World) -> None
     block = a.post("/v1/blocks", json={"label": "persona", "value": "A's persona"}).json()
     agent = a.post("/v1/agents", json={"name": "a-agent", "block_ids": [block["id"]]}).json()
     message = a.post(f"/v1/agents/{agent['id']}/messages", json={"messages": [{"role": "user", "content": "hi"}]})
+    tool = a.post("/v1/tools", json={"name": "a_tool", "language": "bash", "source": "echo 1"}).json()
     ids = {
         "memory_id": world.memory["id"],
         "user_id": world.user["id"],
@@ -176,6 +179,7 @@ def test_every_route_treats_a_ids_exactly_like_missing_ids(world: World) -> None
         "block_id": block["id"],
         "agent_id": agent["id"],
         "message_id": message.json()["messages"][0]["id"],
+        "tool_id": tool["id"],
     }
     statuses: list[int] = []
     for method, path, handler in app_routes(a.http.app):
@@ -195,5 +199,6 @@ def test_every_route_treats_a_ids_exactly_like_missing_ids(world: World) -> None
     assert a.get(f"/v1/memories/{world.memory['id']}").json()["version"] == 3
     assert a.get(f"/v1/blocks/{block['id']}").json()["version"] == block["version"]
     assert a.get(f"/v1/agents/{agent['id']}").json()["version"] == agent["version"]
+    assert a.get(f"/v1/tools/{tool['id']}").json()["version"] == tool["version"]
     assert a.get(f"/v1/users/{world.user['id']}").json()["version"] == world.user["version"]
     assert ApiClient(a.http, world.key["key"]).get("/v1/me").status_code == 200

@@ -186,6 +186,23 @@ def test_ptrace_of_anything_is_refused(sandbox: Sandbox) -> None:
     assert result.return_value and set(result.return_value.values()) == {"Operation not permitted"}, result
 
 
+def test_no_namespace_can_be_made_or_mounted_from_inside(sandbox: Sandbox) -> None:
+    source = """
+    import ctypes, os
+    def main():
+        libc = ctypes.CDLL(None, use_errno=True)
+        tried = {}
+        for name, flag in (("user", 0x10000000), ("mount", 0x00020000), ("net", 0x40000000)):
+            tried[name] = "made" if libc.unshare(flag) == 0 else os.strerror(ctypes.get_errno())
+        made = libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0
+        tried["mount /tmp"] = "mounted" if made else os.strerror(ctypes.get_errno())
+        return tried
+    """
+    result = run(sandbox, "python", source)
+    assert result.status == "ok", result
+    assert not {"made", "mounted"} & set(result.return_value.values()), result.return_value
+
+
 def test_kill_minus_one_ends_only_the_run_itself(sandbox: Sandbox) -> None:
     result = run(
         sandbox, "python", "import os, signal\ndef main():\n    os.kill(-1, signal.SIGKILL)\n    return 'alive'\n"
