@@ -24,8 +24,7 @@ from agentmem.application.base import (
 )
 from agentmem.domain.base import Context
 from agentmem.domain.errors import Conflict, InvalidInput, LimitExceeded, Unavailable
-from agentmem.domain.secret import Secret, SecretNotSetError
-from agentmem.domain.tool import check_secret_name
+from agentmem.domain.secret import Secret, SecretNotSetError, check_secret_name
 
 MAX_VALUE_CHARS = 8_192
 MAX_SECRETS = 100

@@ -6,16 +6,36 @@ deleting a secret deletes its value for good while the log keeps only who set or
 
 from __future__ import annotations
 
+import re
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
-from agentmem.domain.errors import NotFound
+from agentmem.domain.errors import InvalidInput, NotFound
+
+NAME_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+RESERVED_NAMES = frozenset({"PATH", "HOME", "TMPDIR", "LANG", "PWD", "SHLVL", "OLDPWD", "IFS", "ENV", "BASH_ENV"})
+RESERVED_PREFIXES = ("ARG_", "LD_", "PYTHON", "NODE_", "BASH_", "LC_")
+"""Secret names the sandbox sets itself, or that change how the runtimes start."""
 
 
 class SecretNotSetError(DomainError, NotFound):
     """No such secret in this organization (never set, or deleted)."""
+
+
+class InvalidSecretNameError(DomainError, InvalidInput):
+    """A secret name is not an environment variable name, or one the sandbox keeps for itself."""
+
+
+def check_secret_name(name: Any, field: str = "name") -> str:
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        message = "a secret name is an environment variable name: A-Z, then A-Z, 0-9 or _ (at most 64)"
+        raise InvalidSecretNameError(field, message)
+    if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES):
+        raise InvalidSecretNameError(field, f"{name} is reserved: the sandbox sets it or the runtimes read it")
+    return name
 
 
 class Secret(TenantAggregate):

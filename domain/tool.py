@@ -16,13 +16,10 @@ from referencing.exceptions import Unresolvable
 
 from agentmem.domain.base import Context, DomainError, TenantAggregate
 from agentmem.domain.errors import Conflict, InvalidInput
+from agentmem.domain.secret import check_secret_name
 
 LANGUAGES = ("python", "bash", "javascript")
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-SECRET_NAME_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
-RESERVED_NAMES = frozenset({"PATH", "HOME", "TMPDIR", "LANG", "PWD", "SHLVL", "OLDPWD", "IFS", "ENV", "BASH_ENV"})
-RESERVED_PREFIXES = ("ARG_", "LD_", "PYTHON", "NODE_", "BASH_", "LC_")
-"""Secret names the sandbox sets itself, or that change how the runtimes start."""
 MAX_DESCRIPTION_CHARS = 2_000
 MAX_SOURCE_CHARS = 65_536
 MAX_SCHEMA_BYTES = 16_384
@@ -64,14 +61,6 @@ class ToolNotDeletedError(ToolRuleError, Conflict):
 def check_name(name: Any) -> str:
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise InvalidToolError("name", "name must be a function name: a letter or _, then letters, digits or _ (≤ 64)")
-    return name
-
-
-def check_secret_name(name: Any, field: str = "name") -> str:
-    if not isinstance(name, str) or not SECRET_NAME_PATTERN.fullmatch(name):
-        raise InvalidToolError(field, "a secret name is an environment variable name: A-Z, then A-Z, 0-9 or _ (≤ 64)")
-    if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES):
-        raise InvalidToolError(field, f"{name} is reserved: the sandbox sets it or the runtimes read it")
     return name
 
 

@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -33,6 +34,7 @@ SANDBOX_TMP = "/tmp"  # noqa: S108 - the sandbox's own private tmpfs, not the ho
 MAX_ARG_ENV = 32_768
 """Bytes of one argument beyond which bash gets it on stdin only: one environment string may not exceed 128 KiB."""
 QUEUE_WAIT = 30.0
+RECHECK_AFTER = 30.0
 STATUS_OVERHEAD = 256
 """Bytes of the launcher's first report and of `{"return": …}` around a return value."""
 SIGNAL_HINTS: dict[int, str] = {
@@ -104,15 +106,19 @@ class BubblewrapSandbox:
         self.namespace = UserNamespace(concurrency) if self.as_root else None
         self._runtimes: Runtimes | None = None
         self._problem: str | None = None
-        self._checked = False
+        self._checked_at: float | None = None
         self._lock = threading.Lock()
 
     def check(self) -> str | None:
-        """Runs a trivial Python tool once (then remembers the answer): None if it ran sandboxed, else why not."""
+        """Runs a trivial Python tool: None if it ran sandboxed, else why not. A success is remembered; a failure
+        for RECHECK_AFTER seconds (a probe may also fail for a passing reason, such as a machine too busy)."""
         with self._lock:
-            if not self._checked:
+            stale = self._checked_at is None or (
+                self._problem is not None and time.monotonic() - self._checked_at > RECHECK_AFTER
+            )
+            if stale:
                 self._problem = self._probe()
-                self._checked = True
+                self._checked_at = time.monotonic()
             return self._problem
 
     def _probe(self) -> str | None:
