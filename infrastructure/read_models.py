@@ -51,8 +51,8 @@ from agentmem.projections.directory import DIRECTORY, DirectoryProjection
 from agentmem.projections.embedding import Embedder
 from agentmem.projections.memories import MemoriesProjection, MemoryView
 from agentmem.projections.messages import MessagesProjection
-from agentmem.projections.usage import USAGE
 from agentmem.projections.tools import TOOL_RUNS, TOOLS
+from agentmem.projections.usage import USAGE
 
 log = logging.getLogger("agentmem.read_models")
 

@@ -26,12 +26,12 @@ from agentmem.application.memory_writes import MemoryWrites
 from agentmem.application.operations import ProjectionMonitor
 from agentmem.application.quota import MemoryQuota
 from agentmem.application.reads import Reads
-from agentmem.application.transfer import OrganizationExport
-from agentmem.application.usage import UsageApplication, UsageReport
 from agentmem.application.sandbox import Limits as RunLimits
 from agentmem.application.secrets import SecretApplication
 from agentmem.application.tool_runs import ToolRunner
 from agentmem.application.tools import ToolApplication
+from agentmem.application.transfer import OrganizationExport
+from agentmem.application.usage import UsageApplication, UsageReport
 from agentmem.infrastructure.bubblewrap import bubblewrap_sandbox
 from agentmem.infrastructure.database import async_pool
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
@@ -45,8 +45,8 @@ from agentmem.infrastructure.postgres_audit import PostgresAuditTrail
 from agentmem.infrastructure.postgres_blocks import PostgresBlockQueries
 from agentmem.infrastructure.postgres_directory import PostgresDirectory
 from agentmem.infrastructure.postgres_events import PostgresLogSignal, PostgresTenantLog
-from agentmem.infrastructure.postgres_usage import PostgresUsageQueries
 from agentmem.infrastructure.postgres_tools import PostgresToolQueries
+from agentmem.infrastructure.postgres_usage import PostgresUsageQueries
 from agentmem.infrastructure.quotas import RedisQuotaStore, RequestRateLimiter
 from agentmem.infrastructure.secret_vault import PostgresSecretVault
 from agentmem.infrastructure.secrets import server_secret
