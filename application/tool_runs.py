@@ -4,19 +4,21 @@ sandbox, and one event recording how the run ended."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID, uuid4
 
 from agentmem.application.base import ApplicationError
+from agentmem.application.llm import Message, ToolCall
 from agentmem.application.sandbox import Code, Limits, RunResult, Sandbox
 from agentmem.application.secrets import SecretApplication
-from agentmem.application.tools import ToolApplication
+from agentmem.application.tools import ToolApplication, ToolSpec
 from agentmem.domain.base import Context
 from agentmem.domain.errors import InvalidInput
 from agentmem.domain.storable import NUL, unstorable
 from agentmem.domain.tool import Tool
-from agentmem.domain.tool_run import ToolRun
+from agentmem.domain.tool_run import RECORDED_OUTPUT_CHARS, ToolRun, cut
 
 MAX_ARGS_BYTES = 65_536
 REDACTED = "[secret {}]"
@@ -110,3 +112,29 @@ class ToolRunner:
             agent_run_id=agent_run_id,
         )
         return ToolRunOutcome(run.id, tool, result, self.tools.record(run))
+
+    def answer(
+        self, call: ToolCall, offered: Sequence[ToolSpec], context: Context, *, agent_run_id: str | None = None
+    ) -> Message:
+        """Runs the tool a model called (one of those it was `offered`) and gives the model the result.
+
+        Arguments that miss the schema, or an unknown name, become an error the model reads (and may correct),
+        not an exception: the chat goes on. Outputs are cut to RECORDED_OUTPUT_CHARS for the model's context.
+        """
+        spec = next((s for s in offered if s.name == call.name), None)
+        if spec is None:
+            return Message.tool_result(call, json.dumps({"status": "error", "error": f"no tool named {call.name}"}))
+        try:
+            outcome = self.run(spec.id, call.arguments, context, agent_run_id=agent_run_id)
+        except InvalidInput as error:
+            return Message.tool_result(call, json.dumps({"status": "error", "error": str(error)}))
+        result = outcome.result
+        answer = {
+            "status": result.status,
+            "return_value": result.return_value,
+            "stdout": cut(result.stdout),
+            "stderr": cut(result.stderr),
+            "error": result.error,
+            "truncated": result.truncated or max(len(result.stdout), len(result.stderr)) > RECORDED_OUTPUT_CHARS,
+        }
+        return Message.tool_result(call, json.dumps(answer))

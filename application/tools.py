@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError
 
 from agentmem.application.base import AgentMemApplication, ApplicationError, HistoryEntry, NotFoundError, Saved
+from agentmem.application.llm import Tool as LLMTool
 from agentmem.domain.base import Context
 from agentmem.domain.errors import Conflict, Forbidden
 from agentmem.domain.name_claim import NameClaim, NameTakenError
@@ -55,6 +56,10 @@ class ToolSpec:
     name: str
     description: str
     parameters: dict[str, Any]
+
+    def offered(self) -> LLMTool:
+        """The tool in the language-model port's terms, for an LLMRequest's `tools`."""
+        return LLMTool(self.name, self.description, self.parameters)
 
 
 def claim_id(tenant_id: str, name: str) -> UUID:

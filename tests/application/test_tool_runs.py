@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 import pytest
 
+from agentmem.application.llm import Tool as LLMTool
+from agentmem.application.llm import ToolCall
 from agentmem.application.sandbox import RunResult
 from agentmem.application.tool_runs import redact
 from agentmem.application.tools import NewTool
@@ -63,3 +66,25 @@ def test_arguments_a_read_model_cannot_store_are_refused_before_the_run(containe
     assert refused.value.field == "args.text"
     specs = container.tools.specs([tool.id, UUID(int=1)], context.tenant_id)
     assert [(s.name, s.parameters) for s in specs] == [("echo", {"type": "object", "properties": {}})]
+
+
+def test_a_model_call_runs_the_offered_tool_and_mistakes_go_back_to_the_model(
+    container: Container, context: Context
+) -> None:
+    parameters = {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a"]}
+    source = "def main(a, b=0):\n    print('adding')\n    return a + b\n"
+    tool = container.tools.create(
+        NewTool(name="add", language="python", source=source, description="Adds.", parameters=parameters), context
+    ).aggregate
+    specs = container.tools.specs([tool.id], context.tenant_id)
+    assert specs[0].offered() == LLMTool("add", "Adds.", parameters)
+    answer = container.tool_runner.answer(
+        ToolCall("call-1", "add", {"a": 2, "b": 3}), specs, context, agent_run_id="r9"
+    )
+    assert (answer.role, answer.tool_call_id, answer.name) == ("tool", "call-1", "add")
+    body = json.loads(answer.content)
+    assert (body["status"], body["return_value"], body["stdout"]) == ("ok", 5, "adding\n")
+    wrong = json.loads(container.tool_runner.answer(ToolCall("call-2", "add", {"a": "two"}), specs, context).content)
+    assert wrong["status"] == "error" and "args.a" in wrong["error"]
+    unknown = json.loads(container.tool_runner.answer(ToolCall("call-3", "rm_rf", {}), specs, context).content)
+    assert unknown == {"status": "error", "error": "no tool named rm_rf"}
