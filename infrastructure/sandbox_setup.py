@@ -26,7 +26,8 @@ TOP_LINKS = ("/bin", "/lib", "/lib64")
 INNER_UID = 1000
 """The sandbox user of run slot 0 as the sandbox sees it (slot n is INNER_UID + n)."""
 OUTER_UID = 0x70000000
-"""The host uid of slot 0's sandbox user: far above real users and the usual subordinate-uid ranges."""
+"""Where the host uids of sandbox users start: far above real users and the usual subordinate-uid ranges. Each
+server process takes MAX_SLOTS of them after this, by its pid, so runs of different processes are different users."""
 MAX_SLOTS = 256
 
 HOLDER = """
@@ -119,6 +120,7 @@ class UserNamespace:
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
+        self.outer_uid = OUTER_UID + (os.getpid() % 65_536) * MAX_SLOTS
         self._fd: int | None = None
         self._lock = threading.Lock()
 
@@ -141,7 +143,7 @@ class UserNamespace:
         try:
             if holder.stdout.readline().strip() != "in":
                 raise SetupError(holder.stderr.read().strip() or "could not create a user namespace")
-            mapping = f"0 0 1\n{INNER_UID} {OUTER_UID} {self.slots}\n"
+            mapping = f"0 0 1\n{INNER_UID} {self.outer_uid} {self.slots}\n"
             for kind in ("uid_map", "gid_map"):
                 Path(f"/proc/{holder.pid}/{kind}").write_text(mapping)
             holder.stdin.write("mapped\n")
