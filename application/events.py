@@ -35,8 +35,11 @@ MIN_READ_GAP = 0.05
 least this long before reading again: streams of quiet tenants read at most 20 times a second, however busy the
 others are. A stream whose last read delivered events reads again at once (measured, one write at a time:
 delivery 37 ms after the write's answer at p50 with the wait always on, 1.5 ms without)."""
-SECRET_FIELD = re.compile(r"password|secret|api_key|private_key|access_token|refresh_token|(^|_)hash$", re.IGNORECASE)
-"""Top-level event fields never shown or exported (API key hashes, password hashes, future signing secrets)."""
+SECRET_FIELD = re.compile(
+    r"password|secret(?!s$)|api_key|private_key|access_token|refresh_token|(^|_)hash$", re.IGNORECASE
+)
+"""Top-level event fields never shown or exported (API key hashes, password hashes, future signing secrets). A
+tool's `secrets` is a list of secret names, shown like any field (secret values are never in an event)."""
 REDACTED = "[redacted]"
 _TYPE = re.compile(r"^[A-Z][A-Za-z0-9]{0,99}(\.[A-Z][A-Za-z0-9]{0,99})?$")
 _SKIPPED_FIELDS = EVENT_ENVELOPE | {"originator_topic"}

@@ -54,7 +54,15 @@ _MEMBER = _READ | {
     "tools:execute",
     "users:read",
 }
-_OWNER = _MEMBER | {"users:manage", "keys:manage", "audit:read", "events:read", "usage:read", "org:manage", "secrets:manage"}
+_OWNER = _MEMBER | {
+    "users:manage",
+    "keys:manage",
+    "audit:read",
+    "events:read",
+    "usage:read",
+    "org:manage",
+    "secrets:manage",
+}
 
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "viewer": frozenset(_READ),

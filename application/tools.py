@@ -66,6 +66,11 @@ def claim_id(tenant_id: str, name: str) -> UUID:
     return NameClaim.id_for("tool", f"{tenant_id}/{name}")
 
 
+def name_claim(tool: Tool, context: Context) -> NameClaim:
+    """A new claim on a tool's name in its organization (an import makes these for the live tools it brings)."""
+    return NameClaim.create(context=context, kind="tool", name=f"{tool.tenant_id}/{tool.name}", ref=tool.id)
+
+
 class ToolApplication(AgentMemApplication):
     """Commands and by-id reads on tools (and the record of each run)."""
 
@@ -167,7 +172,7 @@ class ToolApplication(AgentMemApplication):
     def _claim(self, tool: Tool, context: Context) -> NameClaim:
         existing = self.load(NameClaim, claim_id(context.tenant_id, tool.name), context.tenant_id)
         if existing is None:
-            return NameClaim.create(context=context, kind="tool", name=f"{context.tenant_id}/{tool.name}", ref=tool.id)
+            return name_claim(tool, context)
         try:
             existing.claim(context, tool.id)
         except NameTakenError:

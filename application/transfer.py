@@ -8,8 +8,9 @@ What does not travel, by rule:
 - API keys (`ApiKey` events): their hashes are secrets, keyed with the source server's secret, useless elsewhere;
   issue new keys on the target (`agentmem keys create`).
 - password hashes: exported as null, so imported users have no password until one is set again.
-- the platform's bookkeeping (`NameClaim`, `EmailIndex`): the import claims the organization's name and lists
-  its users' addresses anew on the target, in the same transaction as the events.
+- the platform's bookkeeping (`NameClaim`, `EmailIndex`): the import claims the organization's name (and its live
+  tools' names) and lists its users' addresses anew on the target, in the same transaction as the events.
+- secret values: they are sealed with the source server's secret, beside the log; set them again on the target.
 - platform superadmin rights: an imported user is never a superadmin of the target.
 
 An import checks everything first (format, every event decodes and belongs to the organization, every
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -33,12 +34,14 @@ from eventsourcing.utils import get_topic
 from agentmem.application.base import ApplicationError, EventPositions, check_storable
 from agentmem.application.events import TenantLog, decode, is_secret
 from agentmem.application.identity import IdentityApplication
+from agentmem.application.tools import name_claim
 from agentmem.domain.api_key import ApiKey
 from agentmem.domain.base import Context
 from agentmem.domain.email_index import PLATFORM_TENANT, EmailIndex
 from agentmem.domain.errors import Conflict, InvalidInput
 from agentmem.domain.name_claim import NameClaim, NameTakenError
 from agentmem.domain.organization import Organization
+from agentmem.domain.tool import Tool
 from agentmem.domain.user import User
 
 FORMAT = "agentmem-export/1"
@@ -148,7 +151,9 @@ class OrganizationImport:
             bookkeeping = self.identity.register_imported(organization, users, IMPORT_CONTEXT)
         except NameTakenError:
             raise ImportClashError(f"an organization named {organization.name!r} exists here") from None
-        pending = [e for aggregate in bookkeeping for e in aggregate.collect_events()]
+        tenant = replace(IMPORT_CONTEXT, tenant_id=organization.tenant_id)
+        tools = [name_claim(a, tenant) for a in replay.aggregates.values() if isinstance(a, Tool) and not a.deleted]
+        pending = [e for aggregate in (*bookkeeping, *tools) for e in aggregate.collect_events()]
         mapper = self.identity.mapper
         stored = [mapper.to_stored_event(e) for e in (*replay.events, *pending)]
         try:

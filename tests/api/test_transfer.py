@@ -32,7 +32,8 @@ QUERY = "which colour is the front door?"
 
 @pytest.fixture(scope="module")
 def source(admin: ApiClient) -> dict[str, Any]:
-    """An organization with a memory in four versions, a block, an agent with messages and a user with a password."""
+    """An organization with a memory in four versions, a block, a tool, an agent with messages and a user with a
+    password."""
     org = create_org(admin)
     owner = org.owner
     memory = owner.post("/v1/memories", json={"text": "the front door is red", "user_id": "ana"}).json()
@@ -42,6 +43,7 @@ def source(admin: ApiClient) -> dict[str, Any]:
         instants.append(datetime.now(UTC).isoformat())
     owner.post("/v1/memories", json={"text": "the garden gate squeaks", "user_id": "ana"})
     owner.post("/v1/blocks", json={"label": "persona", "value": "a careful house sitter"})
+    owner.post("/v1/tools", json={"name": "door_colour", "language": "bash", "source": "echo '\"red\"'"})
     agent = owner.post("/v1/agents", json={"name": "sitter"}).json()
     owner.post(f"/v1/agents/{agent['id']}/messages", json={"messages": [{"role": "user", "content": "hello"}]})
     user = owner.post("/v1/users", json={"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "pa55word!"})
@@ -136,8 +138,10 @@ def test_an_import_into_a_fresh_database_reproduces_history_as_of_search_and_fee
         as_of = [owner.get(f"/v1/memories/{memory_id}", params={"as_of": t}).json() for t in source["instants"]]
         assert as_of == source["as_of"]
         expected = [comparable(e) for e in source["feed"] if e["aggregate_type"] not in ("ApiKey", "NameClaim")]
-        imported = [comparable(e) for e in read_all(owner) if e["aggregate_type"] != "ApiKey"]
+        imported = [comparable(e) for e in read_all(owner) if e["aggregate_type"] not in ("ApiKey", "NameClaim")]
         assert imported == expected
+        tool = {"name": "door_colour", "language": "bash", "source": "echo 1"}
+        assert owner.post("/v1/tools", json=tool).status_code == 409  # the import claimed its tools' names
         me = owner.get("/v1/me").json()
         assert (me["organization_id"], me["organization_name"]) == (org.id, org.name)
 
