@@ -31,6 +31,7 @@ VIEWS = (
     "analytics_agents",
     "analytics_messages_daily",
     "analytics_llm_usage_daily",
+    "analytics_tool_runs_daily",
 )
 SEARCHABLE_COLUMNS = ("id", "tenant_id", "user_id", "agent_id", "run_id", "memory_type", "version", "deleted")
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -42,6 +43,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                "updated_at"),
     "llm_usage": ("id", "tenant_id", "purpose", "provider", "model", "agent_id", "input_tokens", "output_tokens",
                   "cached_tokens", "latency_ms", "retries", "outcome", "cost_usd", "created_at"),
+    "tool_runs": ("id", "tenant_id", "tool_id", "status", "duration_ms", "truncated", "created_at"),
 }  # fmt: skip
 """The columns analytics readers may select, by read model (searchable ones by name, plain ones by table)."""
 

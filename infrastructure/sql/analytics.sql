@@ -9,7 +9,7 @@
 -- {memories} and {messages} are the serving generations of the searchable read models; these views are
 -- re-created in the same transaction that switches a rebuilt generation in.
 --
--- Coming features add their views here: extraction jobs, agent runs and tool runs.
+-- Coming features add their views here: extraction jobs and agent runs.
 
 -- One row per memory (deleted ones too), without its text: the type, the narrowest scope it is filed
 -- under (run, agent, user, or the whole organization), its version and when it was created and last changed.
@@ -58,3 +58,12 @@ SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date AS day, provider, model,
        sum(cost_usd) AS cost_usd, avg(latency_ms) AS mean_latency_ms
 FROM llm_usage
 GROUP BY tenant_id, day, provider, model, purpose;
+
+-- Tool runs per UTC day, by organization, tool and status (ok, error, timeout, killed): runs, how many had
+-- their output cut, mean and longest duration. Never the arguments, outputs or return values.
+CREATE OR REPLACE VIEW analytics_tool_runs_daily WITH (security_invoker = true) AS
+SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date AS day, tool_id, status,
+       count(*) AS runs, count(*) FILTER (WHERE truncated) AS truncated,
+       avg(duration_ms) AS mean_duration_ms, max(duration_ms) AS max_duration_ms
+FROM tool_runs
+GROUP BY tenant_id, day, tool_id, status;

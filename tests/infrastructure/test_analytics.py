@@ -123,3 +123,24 @@ def test_a_platform_analytics_role_sees_every_organization(orgs: tuple[Org, Org]
 def test_a_role_listed_for_no_organization_sees_nothing(orgs: tuple[Org, Org], login: Any) -> None:
     with login("agentmem_analytics") as conn:
         assert rows(conn, "SELECT count(*) FROM analytics_memories") == [(0,)]
+
+
+def test_tool_runs_per_day_show_statuses_and_durations_of_the_listed_organization_only(
+    orgs: tuple[Org, Org], login: Any, settings: Settings
+) -> None:
+    first, second = orgs
+    tool = uuid.uuid4()
+    assert settings.database_url
+    with psycopg.connect(settings.database_url, autocommit=True) as owner:
+        for tenant, status, duration in ((first.id, "ok", 10.0), (first.id, "ok", 30.0), (second.id, "timeout", 5e3)):
+            owner.execute(
+                "INSERT INTO tool_runs (id, tenant_id, tool_id, tool_version, args, status, duration_ms, stdout,"
+                " stderr, truncated, created_at, created_by, position)"
+                " VALUES (%s, %s, %s, 1, '{}', %s, %s, 'secret out', '', false, now(), 'key:x', 0)",
+                (uuid.uuid4(), tenant, tool, status, duration),
+            )
+    with login("agentmem_analytics", first.id) as conn:
+        daily = rows(conn, "SELECT tenant_id, status, runs, mean_duration_ms FROM analytics_tool_runs_daily")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT stdout FROM tool_runs")
+    assert daily == [(first.id, "ok", 2, 20.0)]
