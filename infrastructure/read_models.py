@@ -34,6 +34,7 @@ from agentmem.infrastructure.postgres_tracking import (
     ensure_tracking,
     switch_read_model,
 )
+from agentmem.infrastructure.postgres_usage import prepare_usage, usage_projection
 from agentmem.infrastructure.rls import ensure_reader_role
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import EventLog, Progress, ProjectionRunner
@@ -43,6 +44,7 @@ from agentmem.projections.directory import DIRECTORY, DirectoryProjection
 from agentmem.projections.embedding import Embedder
 from agentmem.projections.memories import MemoriesProjection, MemoryView
 from agentmem.projections.messages import MessagesProjection
+from agentmem.projections.usage import USAGE
 
 log = logging.getLogger("agentmem.read_models")
 
@@ -68,6 +70,7 @@ PLAIN: list[PlainReadModel] = [
     PlainReadModel("blocks", prepare_blocks, blocks_projection),
     PlainReadModel(AUDIT, prepare_audit, lambda pool, _: AuditProjection(PostgresAuditView(pool))),
     PlainReadModel(DIRECTORY, prepare_directory, lambda pool, _: DirectoryProjection(PostgresDirectoryView(pool))),
+    PlainReadModel(USAGE, prepare_usage, usage_projection),
 ]
 """Plain read models (audit trail, lists); their tracking name is their name."""
 

@@ -49,6 +49,100 @@ def _secret(environ: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+LLM_PROVIDERS = ("openai", "anthropic", "gemini", "azure_openai", "openai_compatible")
+LLM_KEY_VARIABLES = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "azure_openai": ("AZURE_OPENAI_API_KEY",),
+    "openai_compatible": (),
+}
+"""Where each provider's API key is read when AGENTMEM_LLM_API_KEY does not apply (the SDKs' usual variables)."""
+LLM_BASE_URL_VARIABLES = {
+    "openai": "OPENAI_BASE_URL",
+    "anthropic": "ANTHROPIC_BASE_URL",
+    "gemini": "GOOGLE_GEMINI_BASE_URL",
+    "azure_openai": "AZURE_OPENAI_ENDPOINT",
+}
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """The language model: `AGENTMEM_LLM=<provider>:<model>` (none by default), credentials, limits."""
+
+    provider: str | None = None
+    model: str | None = None
+    api_keys: dict[str, str] = field(default_factory=dict)
+    base_urls: dict[str, str] = field(default_factory=dict)
+    api_version: str | None = None
+    timeout: float = 60.0
+    max_retries: int = 3
+    concurrency: int = 8
+    rpm: int = 0
+    tpm: int = 0
+    prices_file: Path | None = None
+
+    @property
+    def spec(self) -> str | None:
+        return f"{self.provider}:{self.model}" if self.provider else None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LLMSettings:
+        defaults = cls()
+        provider = model = None
+        spec = (env.get("AGENTMEM_LLM") or "").strip()
+        if spec and spec.lower() != "none":
+            provider, _, model = spec.partition(":")
+            if provider not in LLM_PROVIDERS or not model.strip():
+                raise SettingsError(
+                    f"AGENTMEM_LLM must be <provider>:<model> with a provider among {', '.join(LLM_PROVIDERS)}, "
+                    f"got {spec!r}"
+                )
+        keys = {p: next((env[v] for v in names if env.get(v)), "") for p, names in LLM_KEY_VARIABLES.items()}
+        urls = {p: env.get(v, "") for p, v in LLM_BASE_URL_VARIABLES.items()}
+        if provider is not None:
+            keys[provider] = env.get("AGENTMEM_LLM_API_KEY") or keys[provider]
+            urls[provider] = env.get("AGENTMEM_LLM_BASE_URL") or urls.get(provider, "")
+        return cls(
+            provider=provider,
+            model=model.strip() if model else None,
+            api_keys={p: k for p, k in keys.items() if k},
+            base_urls={p: u for p, u in urls.items() if u},
+            api_version=env.get("OPENAI_API_VERSION") or None,
+            timeout=_float(env, "AGENTMEM_LLM_TIMEOUT", defaults.timeout),
+            max_retries=_int(env, "AGENTMEM_LLM_MAX_RETRIES", defaults.max_retries),
+            concurrency=_int(env, "AGENTMEM_LLM_CONCURRENCY", defaults.concurrency, minimum=1),
+            rpm=_int(env, "AGENTMEM_LLM_RPM", defaults.rpm),
+            tpm=_int(env, "AGENTMEM_LLM_TPM", defaults.tpm),
+            prices_file=Path(env["AGENTMEM_LLM_PRICES"]) if env.get("AGENTMEM_LLM_PRICES") else None,
+        )
+
+    def as_env(self) -> dict[str, str]:
+        """The environment that gives a child process these same settings."""
+        env = {
+            "AGENTMEM_LLM": self.spec or "none",
+            "AGENTMEM_LLM_TIMEOUT": str(self.timeout),
+            "AGENTMEM_LLM_MAX_RETRIES": str(self.max_retries),
+            "AGENTMEM_LLM_CONCURRENCY": str(self.concurrency),
+            "AGENTMEM_LLM_RPM": str(self.rpm),
+            "AGENTMEM_LLM_TPM": str(self.tpm),
+        }
+        for provider, key in self.api_keys.items():
+            names = LLM_KEY_VARIABLES[provider]
+            env[names[0] if names else "AGENTMEM_LLM_API_KEY"] = key
+        if self.provider in self.api_keys:
+            env["AGENTMEM_LLM_API_KEY"] = self.api_keys[self.provider]
+        for provider, url in self.base_urls.items():
+            env[LLM_BASE_URL_VARIABLES.get(provider, "AGENTMEM_LLM_BASE_URL")] = url
+        if self.provider in self.base_urls:
+            env["AGENTMEM_LLM_BASE_URL"] = self.base_urls[self.provider]
+        if self.api_version:
+            env["OPENAI_API_VERSION"] = self.api_version
+        if self.prices_file:
+            env["AGENTMEM_LLM_PRICES"] = str(self.prices_file)
+        return env
+
+
 def _auth_settings(env: Mapping[str, str], defaults: Settings) -> dict[str, Any]:
     """Secrets, tokens, rate limits, quotas and the bootstrap owner."""
     algorithm = (env.get("AGENTMEM_JWT_ALGORITHM") or defaults.jwt_algorithm).upper()
@@ -97,6 +191,7 @@ class Settings:
     bootstrap_api_key: str | None = None
     bootstrap_email: str = "admin@agentmem.local"
     bootstrap_password: str | None = None
+    llm: LLMSettings = field(default_factory=LLMSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -123,6 +218,7 @@ class Settings:
             exact_search_limit=_int(env, "AGENTMEM_EXACT_SEARCH_LIMIT", defaults.exact_search_limit),
             worker_nice=_int(env, "AGENTMEM_WORKER_NICE", defaults.worker_nice),
             worker_embed_threads=_int(env, "AGENTMEM_WORKER_EMBED_THREADS", defaults.worker_embed_threads, minimum=1),
+            llm=LLMSettings.from_env(env),
             **_auth_settings(env, defaults),
         )
 
@@ -152,6 +248,7 @@ class Settings:
             "AGENTMEM_RATE_LIMIT_PER_MINUTE": str(self.rate_limit_per_minute),
             "AGENTMEM_MAX_MEMORIES_PER_ORG": str(self.max_memories_per_org),
             "AGENTMEM_BOOTSTRAP_EMAIL": self.bootstrap_email,
+            **self.llm.as_env(),
         }
         for name, value in (
             ("AGENTMEM_SECRET_KEY", self.secret_key),
