@@ -24,11 +24,13 @@ from agentmem.api.controllers.audit import AuditController
 from agentmem.api.controllers.auth import AuthController
 from agentmem.api.controllers.blocks import BlockController
 from agentmem.api.controllers.health import HealthController
+from agentmem.api.controllers.llm import LanguageModelController
 from agentmem.api.controllers.me import MeController
 from agentmem.api.controllers.memories import MemoryController
 from agentmem.api.controllers.memory_search import MemorySearchController
 from agentmem.api.controllers.messages import MessageController
 from agentmem.api.controllers.organizations import OrganizationController
+from agentmem.api.controllers.usage import UsageController
 from agentmem.api.controllers.users import UserController
 from agentmem.api.errors import EXCEPTION_HANDLERS
 from agentmem.api.guards import require_permission
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             UserController,
             ApiKeyController,
             AuditController,
+            LanguageModelController,
+            UsageController,
             docs_assets,
         ],
         dependencies={

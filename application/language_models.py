@@ -41,6 +41,10 @@ class ModelCatalog(Protocol):
 
     def model(self, provider: str | None = None, model: str | None = None) -> LanguageModel: ...
 
+    def configured(self) -> tuple[str, str] | None:
+        """The default provider and model (AGENTMEM_LLM), None when there is none."""
+        ...
+
 
 class TokenBudget(Protocol):
     """Tokens each organization used today (UTC), shared by every process."""
@@ -115,11 +119,12 @@ class MeteredModels:
                 f"this organization's language-model quota of {cap} tokens a day is spent", seconds_to_midnight()
             )
 
-    async def record(self, context: Context, facts: CallFacts) -> None:
+    async def record(self, context: Context, facts: CallFacts) -> int:
+        """Counts the tokens against today's quota and appends the call; returns its log position."""
         tokens = facts.input_tokens + facts.output_tokens
         if tokens:
             await self.budget.add(context.tenant_id, tokens)
-        await asyncio.to_thread(self.usage.record_call, facts, context)
+        return await asyncio.to_thread(self.usage.record_call, facts, context)
 
 
 class MeteredModel:
@@ -142,6 +147,8 @@ class MeteredModel:
         self.purpose = purpose
         self.agent_id = agent_id
         self.temperature = temperature
+        self.position: int | None = None
+        """The log position of the last recorded call (the `min_position` that shows it in GET /v1/usage)."""
 
     def _prepared(self, request: LLMRequest) -> LLMRequest:
         if request.temperature is None and self.temperature is not None:
@@ -199,4 +206,4 @@ class MeteredModel:
             outcome=outcome,
             cost_usd=self.models.prices.cost(self.provider, model, usage),
         )
-        await self.models.record(self.context, facts)
+        self.position = await self.models.record(self.context, facts)

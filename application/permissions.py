@@ -26,6 +26,7 @@ PERMISSIONS: Final = (
     "users:manage",
     "keys:manage",
     "audit:read",
+    "usage:read",
     "org:read",
     "org:manage",
     "orgs:create",
@@ -35,7 +36,8 @@ PERMISSIONS: Final = (
 PLATFORM_PERMISSIONS: Final = frozenset({"orgs:create", "orgs:manage", "projections:admin"})
 """Granted by the platform `superadmin` role only: they reach beyond one organization."""
 
-_READ = frozenset(p for p in PERMISSIONS if p.endswith(":read") and p not in ("audit:read", "users:read")) | {"me:read"}
+_OWNER_READS = ("audit:read", "users:read", "usage:read")
+_READ = frozenset(p for p in PERMISSIONS if p.endswith(":read") and p not in _OWNER_READS) | {"me:read"}
 _MEMBER = _READ | {
     "memories:write",
     "memories:delete",
@@ -48,7 +50,7 @@ _MEMBER = _READ | {
     "tools:execute",
     "users:read",
 }
-_OWNER = _MEMBER | {"users:manage", "keys:manage", "audit:read", "org:manage"}
+_OWNER = _MEMBER | {"users:manage", "keys:manage", "audit:read", "usage:read", "org:manage"}
 
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "viewer": frozenset(_READ),

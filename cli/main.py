@@ -83,6 +83,25 @@ def create_key(settings: Settings, organization: str, role: str, name: str) -> i
     return 0
 
 
+def llm_check(settings: Settings) -> int:
+    """Checks the configured language model: a tiny answer, a stream and a tool call, with latency and tokens."""
+    from agentmem.domain.errors import AgentMemError
+
+    try:
+        label, probes = processes.check_language_model(settings)
+    except AgentMemError as error:
+        print(f"agentmem: {error}", file=sys.stderr)
+        return 2
+    print(label)
+    for probe in probes:
+        status = "ok  " if probe.ok else "FAIL"
+        print(
+            f"  {probe.name:<10} {status} {probe.latency_ms:8.1f} ms  in {probe.input_tokens:>5}  "
+            f"out {probe.output_tokens:>5}  retries {probe.retries}  {probe.detail}"
+        )
+    return 0 if all(p.ok for p in probes) else 1
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="agentmem", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +125,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     keys_create.add_argument("--role", required=True, choices=("owner", "member", "viewer", "superadmin"))
     keys_create.add_argument("--name", default="cli", help="a name to recognise the key by")
     keys_create.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
+    llm = commands.add_parser("llm", help="the language model").add_subparsers(dest="action", required=True)
+    llm.add_parser("check", help="send a tiny request, a stream and a tool call to AGENTMEM_LLM; print what works")
     bench = commands.add_parser("bench", help="run the benchmark suite (starts its own server unless --url)")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under 3 minutes)")
     bench.add_argument("--only", help="comma-separated sections: write,projection,search,reads,locomo,footprint,peers")
@@ -138,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         return 0
     if args.command == "keys":
         return create_key(settings.with_overrides(data_dir=args.data_dir), args.org, args.role, args.name)
+    if args.command == "llm":
+        return llm_check(settings)
     if args.command == "projections":
         return rebuild(settings.with_overrides(data_dir=args.data_dir), args.read_model, args.embedder)
     return 2  # pragma: no cover - argparse rejects unknown commands

@@ -11,7 +11,7 @@ from agentmem.domain.base import Context, DomainError, TenantAggregate
 from agentmem.domain.errors import Conflict, InvalidInput
 
 STATUSES = ("active", "suspended")
-QUOTA_NAMES = ("requests_per_minute", "max_memories")
+QUOTA_NAMES = ("requests_per_minute", "max_memories", "llm_tokens_per_day")
 MAX_NAME_CHARS = 100
 EDITABLE_FIELDS = ("name", "status", "quotas")
 

@@ -7,6 +7,7 @@ adapter themselves; this is the one module that knows which adapter implements w
 from __future__ import annotations
 
 import asyncio
+from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
@@ -16,20 +17,26 @@ from agentmem.application.authentication import Authenticator, Limits
 from agentmem.application.blocks import BlockApplication
 from agentmem.application.conversations import ConversationApplication
 from agentmem.application.identity import IdentityApplication
+from agentmem.application.language_models import MeteredModels
 from agentmem.application.lists import Lists
 from agentmem.application.memories import MemoryApplication
 from agentmem.application.memory_writes import MemoryWrites
 from agentmem.application.operations import ProjectionMonitor
 from agentmem.application.quota import MemoryQuota
 from agentmem.application.reads import Reads
+from agentmem.application.usage import UsageApplication, UsageReport
 from agentmem.infrastructure.database import async_pool
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
+from agentmem.infrastructure.llm.catalog import ProviderCatalog
+from agentmem.infrastructure.llm.limits import RedisRateGate, RedisTokenBudget
+from agentmem.infrastructure.llm.prices import PriceTable, load_prices
 from agentmem.infrastructure.monitoring import PostgresProjectionMonitor
 from agentmem.infrastructure.positions import PostgresPositionWaiter
 from agentmem.infrastructure.postgres_agents import PostgresAgentQueries
 from agentmem.infrastructure.postgres_audit import PostgresAuditTrail
 from agentmem.infrastructure.postgres_blocks import PostgresBlockQueries
 from agentmem.infrastructure.postgres_directory import PostgresDirectory
+from agentmem.infrastructure.postgres_usage import PostgresUsageQueries
 from agentmem.infrastructure.quotas import RedisQuotaStore, RequestRateLimiter
 from agentmem.infrastructure.secrets import server_secret
 from agentmem.infrastructure.serving import ServingIndexes
@@ -46,6 +53,7 @@ class Container:
     lists: Lists
     memory_writes: MemoryWrites
     monitor: ProjectionMonitor
+    usage_report: UsageReport
 
     def __init__(self, settings: Settings) -> None:
         if not settings.database_url or not settings.redis_url:
@@ -68,6 +76,17 @@ class Container:
             RequestRateLimiter(settings.redis_url, self.redis),
             Limits(settings.rate_limit_per_minute, settings.max_memories_per_org),
         )
+        self.usage = UsageApplication(env, factory=factory, positions=self.positions)
+        llm = settings.llm
+        gate = RedisRateGate(self.redis, llm.rpm, llm.tpm) if llm.rpm or llm.tpm else None
+        self.llm_catalog = ProviderCatalog(llm, gate)
+        self.language_models = MeteredModels(
+            self.llm_catalog,
+            self.usage,
+            RedisTokenBudget(self.redis),
+            PriceTable(load_prices(llm.prices_file)),
+            self.daily_token_quota,
+        )
         self._pool: AsyncConnectionPool | None = None
         self._waiter: PostgresPositionWaiter | None = None
 
@@ -89,6 +108,12 @@ class Container:
         quota = MemoryQuota(RedisQuotaStore(self.redis), self.reads.live_memories)
         self.memory_writes = MemoryWrites(self.memories, quota)
         self.monitor = PostgresProjectionMonitor(pool, self.memories)
+        self.usage_report = UsageReport(self.reads, PostgresUsageQueries(pool))
+
+    def daily_token_quota(self, tenant_id: str) -> int | None:
+        """The organization's `llm_tokens_per_day` quota (None: no cap)."""
+        quota = self.identity.get_organization(UUID(tenant_id)).quotas.get("llm_tokens_per_day")
+        return int(quota) if quota else None
 
     async def stop(self) -> None:
         """Closes what start() opened (the container can start again)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -9,11 +10,13 @@ from collections.abc import Iterator
 from uuid import UUID
 
 from agentmem.application.identity import IssuedKey
+from agentmem.application.llm_check import Probe, check_model
 from agentmem.domain.base import Context
 from agentmem.domain.errors import NotFound
 from agentmem.infrastructure.bootstrap import bootstrap, identity_application
 from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.embedded import DataDirInUseError, DataDirLock, EmbeddedServices
+from agentmem.infrastructure.llm.catalog import ProviderCatalog
 from agentmem.infrastructure.read_models import SEARCHABLE, ProgressBar, active_runners, rebuild_searchable
 from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
@@ -23,6 +26,7 @@ __all__ = [
     "SEARCHABLE",
     "DataDirInUseError",
     "PortInUseError",
+    "check_language_model",
     "create_key",
     "embedded_stack",
     "prepare",
@@ -137,3 +141,15 @@ def create_key(settings: Settings, organization: str, role: str, name: str) -> t
             return app.create_key(name, role, context), found.name
         finally:
             app.close()
+
+
+def check_language_model(settings: Settings) -> tuple[str, list[Probe]]:
+    """Runs the three probes against the configured model (no database, no metering): for wiring up a provider.
+
+    Raises LanguageModelNotConfigured (naming the setting) when there is no model to check.
+    """
+    catalog = ProviderCatalog(settings.llm)
+    model = catalog.model()
+    where = settings.llm.base_urls.get(model.provider)
+    label = f"{model.provider}:{model.model}" + (f" at {where}" if where else "")
+    return label, asyncio.run(check_model(model))

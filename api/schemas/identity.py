@@ -21,7 +21,10 @@ UserName = Annotated[str, Meta(max_length=MAX_USER_NAME)]
 Password = Annotated[str, Meta(min_length=8, max_length=1024, description="At least 8 characters; stored as argon2id.")]
 Quotas = Annotated[
     dict[str, int | None],
-    Meta(description="`requests_per_minute` and `max_memories`; null means the server default."),
+    Meta(
+        description="`requests_per_minute`, `max_memories` and `llm_tokens_per_day`; null means the server default "
+        "(no cap for tokens)."
+    ),
 ]
 AwareDatetime = Annotated[datetime, Meta(tz=True, description="ISO-8601 with a time zone.")]
 T = TypeVar("T", bound=Struct)
