@@ -21,18 +21,23 @@ def _stop_on_sigterm(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def serve(settings: Settings, with_worker: bool = True) -> int:
-    """Runs the API (and, by default, one projection worker) until SIGINT or SIGTERM."""
+def serve(settings: Settings, with_worker: bool = True, with_jobs: bool = True) -> int:
+    """Runs the API, one projection worker and, when a language model is configured, one job worker, until SIGINT
+    or SIGTERM."""
     import uvicorn
 
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    worker: subprocess.Popen[bytes] | None = None
+    children: list[subprocess.Popen[bytes]] = []
     try:
         with processes.embedded_stack(settings) as running:
             os.environ.update(running.as_env())
             processes.prepare(running)
             if with_worker:
-                worker = subprocess.Popen([sys.executable, "-m", "agentmem.cli", "worker"], env=os.environ.copy())
+                children.append(
+                    subprocess.Popen([sys.executable, "-m", "agentmem.cli", "worker"], env=os.environ.copy())
+                )
+            if with_jobs and running.llm.spec:  # without a model no job can be queued (503)
+                children.append(subprocess.Popen([sys.executable, "-m", "agentmem.cli", "jobs"], env=os.environ.copy()))
             log.info("AgentMem listening on http://%s:%s (data in %s)", running.host, running.port, running.data_dir)
             uvicorn.run(
                 "agentmem.api.app:create_app",
@@ -51,12 +56,13 @@ def serve(settings: Settings, with_worker: bool = True) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        if worker is not None:
-            worker.terminate()
+        for child in children:
+            child.terminate()
+        for child in children:
             try:
-                worker.wait(timeout=15)
+                child.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                worker.kill()
+                child.kill()
         signal.signal(signal.SIGTERM, previous)
     return 0
 
@@ -111,7 +117,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     serve_parser.add_argument("--data-dir", type=Path, help="where embedded data lives (AGENTMEM_DATA_DIR)")
     serve_parser.add_argument("--api-workers", type=int, help="API processes (AGENTMEM_API_WORKERS, default 1)")
     serve_parser.add_argument("--no-worker", action="store_true", help="do not start a projection worker")
+    serve_parser.add_argument("--no-jobs", action="store_true", help="do not start a job worker")
     commands.add_parser("worker", help="run the projections (needs DATABASE_URL)")
+    commands.add_parser("jobs", help="run queued jobs: extraction, consolidation (needs DATABASE_URL, REDIS_URL)")
     projections = commands.add_parser("projections", help="manage read models").add_subparsers(
         dest="action", required=True
     )
@@ -149,13 +157,16 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         settings = settings.with_overrides(
             host=args.host, port=args.port, data_dir=args.data_dir, api_workers=args.api_workers
         )
-        return serve(settings, with_worker=not args.no_worker)
+        return serve(settings, with_worker=not args.no_worker, with_jobs=not args.no_jobs)
     if args.command == "bench":
         from agentmem.bench.runner import main as bench_main
 
         return bench_main(args.only, args.quick, args.locomo, args.out, args.url, args.api_key)
     if args.command == "worker":
         processes.run_projection_worker(settings)
+        return 0
+    if args.command == "jobs":
+        processes.run_job_worker(settings)
         return 0
     if args.command == "keys":
         return create_key(settings.with_overrides(data_dir=args.data_dir), args.org, args.role, args.name)

@@ -13,6 +13,7 @@ from agentmem.application.identity import IssuedKey
 from agentmem.application.llm_check import Probe, check_model
 from agentmem.domain.base import Context
 from agentmem.domain.errors import NotFound
+from agentmem.infrastructure.arq_jobs import job_worker
 from agentmem.infrastructure.bootstrap import bootstrap, identity_application
 from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.embedded import DataDirInUseError, DataDirLock, EmbeddedServices
@@ -21,6 +22,7 @@ from agentmem.infrastructure.read_models import SEARCHABLE, ProgressBar, active_
 from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import EventLog, Worker
+from agentmem.runtime.container import Container
 
 __all__ = [
     "SEARCHABLE",
@@ -32,6 +34,7 @@ __all__ = [
     "prepare",
     "projection_worker",
     "rebuild",
+    "run_job_worker",
     "run_projection_worker",
 ]
 
@@ -105,6 +108,33 @@ def run_projection_worker(settings: Settings) -> None:
         signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
         signal.signal(signal.SIGINT, lambda *_: worker.stop.set())
         worker.run()
+
+
+async def run_jobs(container: Container, handle_signals: bool = True) -> None:
+    """Runs the job worker on a started container until a signal (or its `handle_sig`) stops it."""
+    worker = job_worker(
+        container.settings, container.job_runner, container.job_queries, container.redis, handle_signals
+    )
+    try:
+        await worker.async_run()
+    except asyncio.CancelledError:
+        pass  # arq cancels its main task to stop
+    finally:
+        await worker.close()
+
+
+def run_job_worker(settings: Settings) -> None:
+    """`agentmem jobs`: runs attempts of queued jobs (extraction, consolidation) until SIGINT or SIGTERM."""
+
+    async def main() -> None:
+        container = Container(settings)
+        await container.start()
+        try:
+            await run_jobs(container)
+        finally:
+            await container.close()
+
+    asyncio.run(main())
 
 
 def rebuild(settings: Settings, read_model: str, embedder: str | None) -> str:
