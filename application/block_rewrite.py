@@ -14,8 +14,14 @@ from uuid import UUID
 
 from agentmem.application.base import Saved
 from agentmem.application.blocks import BlockApplication
-from agentmem.application.language_models import LanguageModels
-from agentmem.application.llm import LanguageModelNotConfigured, LLMRequest, Message, OutputSchema, deadline_in
+from agentmem.application.llm import (
+    LanguageModelNotConfigured,
+    LanguageModels,
+    LLMRequest,
+    Message,
+    OutputSchema,
+    deadline_in,
+)
 from agentmem.application.model_output import REWRITE_SCHEMA, answer_data
 from agentmem.application.prompts import DEFAULT_PROMPT_VERSION, prompt_set
 from agentmem.domain.base import Context

@@ -14,8 +14,7 @@ from typing import Any
 from agentmem.application.extraction import Plan, bind_model, record, scope_key
 from agentmem.application.job_runner import Attempt
 from agentmem.application.jobs import JobPolicy, LogHead, ScopeLocks
-from agentmem.application.language_models import LanguageModels
-from agentmem.application.llm import LLMRequest, Message, OutputSchema, deadline_in
+from agentmem.application.llm import LanguageModels, LLMRequest, Message, OutputSchema, deadline_in
 from agentmem.application.memory_changes import MemoryChanges
 from agentmem.application.model_output import ACTIONS_SCHEMA, Candidate, Decision, answer_data, parse_actions
 from agentmem.application.prompts import prompt_set

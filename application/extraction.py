@@ -21,8 +21,15 @@ from typing import Any
 
 from agentmem.application.job_runner import Attempt
 from agentmem.application.jobs import EpisodeNotFoundError, JobApplication, JobPolicy, LogHead, ScopeLocks
-from agentmem.application.language_models import LanguageModels
-from agentmem.application.llm import LanguageModel, LLMAnswer, LLMRequest, Message, OutputSchema, deadline_in
+from agentmem.application.llm import (
+    LanguageModel,
+    LanguageModels,
+    LLMAnswer,
+    LLMRequest,
+    Message,
+    OutputSchema,
+    deadline_in,
+)
 from agentmem.application.memory_changes import Changes, MemoryChanges, NewFacts
 from agentmem.application.model_output import (
     DECISIONS_SCHEMA,

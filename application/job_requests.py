@@ -20,7 +20,7 @@ from eventsourcing.persistence import IntegrityError
 from agentmem.application.base import IdempotencyKeyReusedError
 from agentmem.application.extraction import Extraction, Plan
 from agentmem.application.jobs import JobApplication, JobPolicy, JobQueue, NewConversation, Queued
-from agentmem.application.language_models import LanguageModels
+from agentmem.application.llm import LanguageModels
 from agentmem.application.memories import idempotent_id
 from agentmem.application.prompts import prompt_set
 from agentmem.application.reads import Reads
