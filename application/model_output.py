@@ -10,7 +10,7 @@ is refused on its own and recorded as refused, never applied.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -146,7 +146,7 @@ def parse_instant(value: str | None, where: str) -> datetime | None:
 
 
 def parse_facts(data: dict[str, Any], message_count: int) -> list[Fact]:
-    """Facts from an extraction answer; repeated texts are merged (their sources joined)."""
+    """Facts from an extraction answer; a repeated text is one fact with the sources of both."""
     facts: dict[str, Fact] = {}
     for index, item in enumerate(data["facts"]):
         where = f"facts[{index}]"
@@ -162,9 +162,10 @@ def parse_facts(data: dict[str, Any], message_count: int) -> list[Fact]:
             raise InvalidModelOutput(f"{where}.valid_to is before its valid_from")
         key = " ".join(text.lower().split())
         earlier = facts.get(key)
-        if earlier is not None:
-            sources = tuple(sorted({*earlier.sources, *sources}))
-        facts[key] = Fact(text, item["memory_type"], sources, valid_from, valid_to)
+        if earlier is None:
+            facts[key] = Fact(text, item["memory_type"], sources, valid_from, valid_to)
+        else:  # the first statement of a fact wins; it gains the later one's sources
+            facts[key] = replace(earlier, sources=tuple(sorted({*earlier.sources, *sources})))
     return list(facts.values())
 
 
