@@ -32,10 +32,11 @@ class Sizes:
     search_queries: int
     read_samples: int
     locomo_conversations: int | None
+    extraction_conversations: int
 
 
-QUICK = Sizes(300, 10, 1000, 8, (200,), (2000,), 20, 50, 40, 100, 2)
-FULL = Sizes(2000, 40, 5000, 30, (200, 100), (10_000, 100_000), 20, 1000, 200, 300, None)
+QUICK = Sizes(300, 10, 1000, 8, (200,), (2000,), 20, 50, 40, 100, 2, 20)
+FULL = Sizes(2000, 40, 5000, 30, (200, 100), (10_000, 100_000), 20, 1000, 200, 300, None, 100)
 
 
 async def write_section(api: Api, sizes: Sizes) -> dict[str, Any]:

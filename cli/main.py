@@ -137,7 +137,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     llm.add_parser("check", help="send a tiny request, a stream and a tool call to AGENTMEM_LLM; print what works")
     bench = commands.add_parser("bench", help="run the benchmark suite (starts its own server unless --url)")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under 3 minutes)")
-    bench.add_argument("--only", help="comma-separated sections: write,projection,search,reads,locomo,footprint,peers")
+    bench.add_argument(
+        "--only", help="comma-separated sections: write,projection,search,reads,locomo,extraction,footprint,peers"
+    )
     bench.add_argument("--locomo", type=Path, help="a LoCoMo-format file of conversations (for the locomo section)")
     bench.add_argument("--out", type=Path, help="where to write the JSON (and .md beside it)")
     bench.add_argument("--url", help="benchmark a running server instead of starting one")

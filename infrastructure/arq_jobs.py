@@ -32,7 +32,7 @@ log = logging.getLogger("agentmem.jobs")
 RUN_JOB = "run_job"
 SWEEP_GRACE = 60.0
 """Seconds a queued job may wait for a worker, beyond its lease a running one may take, before the sweep queues it
-again: far above the time a worker takes to pick an entry (0.1 s polls), so the sweep only repairs losses."""
+again: far above the time a worker takes to pick an entry (0.05 s polls), so the sweep only repairs losses."""
 SWEEP_BATCH = 1_000
 LOCK_PREFIX = "agentmem:lock:"
 
@@ -111,7 +111,7 @@ def job_worker(
         queue_name=settings.job_queue,
         max_jobs=settings.job_concurrency,
         keep_result=0,
-        poll_delay=0.1,
+        poll_delay=0.05,
         handle_signals=handle_signals,
         job_serializer=_dumps,
         job_deserializer=_loads,
