@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from agentmem.application.base import AgentMemApplication, NotFoundError, Saved
@@ -116,14 +117,14 @@ class JobApplication(AgentMemApplication):
         """The job of whichever tenant (for the worker), None if absent."""
         try:
             found = self.repository.get(job_id)
-        except Exception:  # noqa: BLE001 - absent or not a job: nothing to run
+        except AggregateNotFoundError:
             return None
         return found if isinstance(found, Job) else None
 
     def any_episode(self, episode_id: UUID) -> Episode | None:
         try:
             found = self.repository.get(episode_id)
-        except Exception:  # noqa: BLE001
+        except AggregateNotFoundError:
             return None
         return found if isinstance(found, Episode) else None
 
