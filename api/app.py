@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 import swagger_ui_bundle
 from litestar import Litestar
 from litestar.di import Provide
+from litestar.handlers import ASGIRouteHandler, asgi
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Reference, SecurityScheme
 from litestar.static_files import create_static_files_router
+from litestar.types import Receive, Scope, Send
 
 from agentmem.api.boundary import boundary_middleware, strict_body
 from agentmem.api.context import request_context, request_id_middleware, request_principal
@@ -36,6 +38,7 @@ from agentmem.api.controllers.usage import UsageController
 from agentmem.api.controllers.users import UserController
 from agentmem.api.errors import EXCEPTION_HANDLERS
 from agentmem.api.guards import require_permission
+from agentmem.mcp_server.server import McpEndpoint
 from agentmem.runtime.container import Container
 from agentmem.runtime.settings import Settings
 
@@ -67,10 +70,23 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
+def mcp_route(endpoint: McpEndpoint) -> ASGIRouteHandler:
+    """/mcp: the MCP server over streamable HTTP. The guard authenticates and rate-limits each request like any
+    route (every role may connect: `me:read`); each tool then checks the permission of its HTTP twin."""
+
+    @asgi("/mcp", is_mount=True, copy_scope=False, opt={"permission": "me:read"})
+    async def mcp(scope: Scope, receive: Receive, send: Send) -> None:
+        await endpoint(scope, receive, send)
+
+    return mcp
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
     """Builds the app; the container is created at startup from the settings unless given."""
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper())
+
+    endpoint = McpEndpoint()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -78,7 +94,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         await running.start()
         app.state.container = running
         try:
-            yield
+            async with endpoint.serving(running):
+                yield
         finally:
             if container is None:
                 await running.close()
@@ -112,6 +129,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             UsageController,
             JobController,
             EpisodeController,
+            mcp_route(endpoint),
             docs_assets,
         ],
         dependencies={

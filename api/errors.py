@@ -10,29 +10,9 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from agentmem.api.schemas.common import ErrorItem, ErrorOut
-from agentmem.domain.errors import (
-    AgentMemError,
-    BadRequest,
-    Conflict,
-    Forbidden,
-    InvalidInput,
-    LimitExceeded,
-    NotFound,
-    Unauthenticated,
-    Unavailable,
-)
+from agentmem.domain.errors import AgentMemError
 
 log = logging.getLogger("agentmem.api")
-STATUS: dict[type[AgentMemError], int] = {
-    InvalidInput: 422,
-    BadRequest: 400,
-    Unauthenticated: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    LimitExceeded: 429,
-    Unavailable: 503,
-}
 EXTRA_FIELDS = ("current_version", "limit", "size")
 _UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 
@@ -48,7 +28,7 @@ def error_response(
 
 def agentmem_error(_: Request[Any, Any, Any], exc: AgentMemError) -> Response[ErrorOut]:
     """Any of our errors, by its kind: the status, the message, the field, Retry-After when waiting helps."""
-    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
+    status = exc.status
     field = getattr(exc, "field", None)
     errors = [ErrorItem(message=str(exc), field=field)] if field else None
     headers: dict[str, str] = {}

@@ -194,7 +194,8 @@ class Authenticator:
             holders = self.identity.users_with_email(email)
         except (InvalidInput, InvalidUserError):
             holders = {}
-        users = [self.identity.load(User, user_id, tenant) for user_id, tenant in holders.items()]
+        live = [(user_id, tenant) for user_id, tenant in holders.items() if self._organization_exists(tenant)]
+        users = [self.identity.load(User, user_id, tenant) for user_id, tenant in live]
         candidates = [u for u in users if u is not None and self._in_organization(u.tenant_id, organization)]
         matching = [u for u in candidates if password_matches(password, u.password_hash)]
         if not candidates:
@@ -261,6 +262,14 @@ class Authenticator:
             token_expires_at=int(claims["exp"]) if claims else None,
             **limits,
         )
+
+    def _organization_exists(self, tenant_id: str) -> bool:
+        """False once the organization is deleted: its users no longer sign in, nor make an address ambiguous."""
+        try:
+            self.identity.get_organization(UUID(tenant_id))
+        except (ValueError, ApplicationError):
+            return False
+        return True
 
     def _in_organization(self, tenant_id: str, organization: str | None) -> bool:
         if organization is None:

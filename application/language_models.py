@@ -170,13 +170,16 @@ class MeteredModel:
         await self.models.check_quota(self.context.tenant_id)
         started = time.monotonic()
         events = self.inner.stream(self._prepared(request))
+        answered = False
         try:
             async for event in events:
                 if isinstance(event, StreamEnd):
                     await self._answered(event.answer)
+                    answered = True
                 yield event
         except BaseException as error:
-            await self._failed(error, started)
+            if not answered:  # a caller that stops reading after the final event has used a whole call
+                await self._failed(error, started)
             raise
         finally:
             close = getattr(events, "aclose", None)

@@ -1,18 +1,22 @@
-"""The `agentmem` command: serve (everything on embedded defaults), worker, and admin commands."""
+"""The `agentmem` command: serve, worker, admin commands, the MCP relay; each imports what it runs."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agentmem.runtime import processes
 from agentmem.runtime.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 log = logging.getLogger("agentmem")
 
@@ -21,54 +25,76 @@ def _stop_on_sigterm(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def served_app() -> Litestar:
+    """The app as `serve` runs it: an API worker process started for `--api-workers` ends with serve."""
+    from agentmem.api.app import create_app
+    from agentmem.runtime import processes
+
+    processes.die_with_spawning_parent()
+    return create_app()
+
+
+@contextlib.contextmanager
+def worker_process(enabled: bool, kind: str = "worker") -> Iterator[None]:
+    """One worker (`worker`: projections, `jobs`: jobs) beside the API, ending with this process; stopped before
+    the databases it writes to."""
+    if not enabled:
+        yield
+        return
+    command = [sys.executable, "-m", "agentmem.cli", kind, "--parent-pid", str(os.getpid())]
+    worker = subprocess.Popen(command, env=os.environ.copy())
+    try:
+        yield
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 def serve(settings: Settings, with_worker: bool = True, with_jobs: bool = True) -> int:
     """Runs the API, one projection worker and, when a language model is configured, one job worker, until SIGINT
     or SIGTERM."""
     import uvicorn
 
+    from agentmem.runtime import processes
+
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    children: list[subprocess.Popen[bytes]] = []
     try:
         with processes.embedded_stack(settings) as running:
             os.environ.update(running.as_env())
             processes.prepare(running)
-            if with_worker:
-                children.append(
-                    subprocess.Popen([sys.executable, "-m", "agentmem.cli", "worker"], env=os.environ.copy())
+            jobs = with_jobs and running.llm.spec is not None  # without a model no job can be queued (503)
+            with worker_process(with_worker), worker_process(jobs, "jobs"):
+                address, data = f"http://{running.host}:{running.port}", running.data_dir
+                log.info("AgentMem listening on %s (data in %s)", address, data)
+                uvicorn.run(
+                    "agentmem.cli.main:served_app",
+                    factory=True,
+                    host=running.host,
+                    port=running.port,
+                    workers=running.api_workers if running.api_workers > 1 else None,
+                    log_level=running.log_level,
+                    access_log=False,
+                    loop="uvloop",
+                    http="httptools",
                 )
-            if with_jobs and running.llm.spec:  # without a model no job can be queued (503)
-                children.append(subprocess.Popen([sys.executable, "-m", "agentmem.cli", "jobs"], env=os.environ.copy()))
-            log.info("AgentMem listening on http://%s:%s (data in %s)", running.host, running.port, running.data_dir)
-            uvicorn.run(
-                "agentmem.api.app:create_app",
-                factory=True,
-                host=running.host,
-                port=running.port,
-                workers=running.api_workers if running.api_workers > 1 else None,
-                log_level=running.log_level,
-                access_log=False,
-                loop="uvloop",
-                http="httptools",
-            )
     except (processes.DataDirInUseError, processes.PortInUseError) as error:
         print(f"agentmem: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
     finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
         signal.signal(signal.SIGTERM, previous)
     return 0
 
 
 def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
     """Rebuilds a read model beside the serving one, then switches over."""
+    from agentmem.runtime import processes
+
     if read_model not in processes.SEARCHABLE:
         known = ", ".join(processes.SEARCHABLE)
         print(f"agentmem: unknown read model {read_model!r}; known: {known}", file=sys.stderr)
@@ -79,6 +105,8 @@ def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
 
 def create_key(settings: Settings, organization: str, role: str, name: str) -> int:
     """Issues an API key for an organization (by name or id) and prints it once."""
+    from agentmem.runtime import processes
+
     created = processes.create_key(settings, organization, role, name)
     if created is None:
         print(f"agentmem: no organization {organization!r}", file=sys.stderr)
@@ -92,6 +120,7 @@ def create_key(settings: Settings, organization: str, role: str, name: str) -> i
 def llm_check(settings: Settings) -> int:
     """Checks the configured language model: a tiny answer, a stream and a tool call, with latency and tokens."""
     from agentmem.domain.errors import AgentMemError
+    from agentmem.runtime import processes
 
     try:
         label, probes = processes.check_language_model(settings)
@@ -108,6 +137,18 @@ def llm_check(settings: Settings) -> int:
     return 0 if all(p.ok for p in probes) else 1
 
 
+def mcp(settings: Settings, url: str | None, api_key: str | None) -> int:
+    """Serves MCP over stdio, relaying to a running server (AGENTMEM_URL, default this machine's serve address)."""
+    from agentmem.mcp_server import stdio
+
+    key = api_key or settings.api_key
+    if not key:
+        print("agentmem mcp: set AGENTMEM_API_KEY (or --api-key) to the API key the tools act with", file=sys.stderr)
+        return 2
+    stdio.run(url or settings.url or f"http://{settings.host}:{settings.port}", key)
+    return 0
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="agentmem", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -118,8 +159,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     serve_parser.add_argument("--api-workers", type=int, help="API processes (AGENTMEM_API_WORKERS, default 1)")
     serve_parser.add_argument("--no-worker", action="store_true", help="do not start a projection worker")
     serve_parser.add_argument("--no-jobs", action="store_true", help="do not start a job worker")
-    commands.add_parser("worker", help="run the projections (needs DATABASE_URL)")
-    commands.add_parser("jobs", help="run queued jobs: extraction, consolidation (needs DATABASE_URL, REDIS_URL)")
+    worker_parser = commands.add_parser("worker", help="run the projections (needs DATABASE_URL)")
+    worker_parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # serve's: end when it ends
+    jobs_parser = commands.add_parser("jobs", help="run queued jobs: extraction, consolidation (needs DATABASE_URL)")
+    jobs_parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     projections = commands.add_parser("projections", help="manage read models").add_subparsers(
         dest="action", required=True
     )
@@ -135,6 +178,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     keys_create.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
     llm = commands.add_parser("llm", help="the language model").add_subparsers(dest="action", required=True)
     llm.add_parser("check", help="send a tiny request, a stream and a tool call to AGENTMEM_LLM; print what works")
+    mcp_parser = commands.add_parser("mcp", help="serve MCP over stdio, relaying to a running server over HTTP")
+    mcp_parser.add_argument("--url", help="the server (AGENTMEM_URL, default http://AGENTMEM_HOST:AGENTMEM_PORT)")
+    mcp_parser.add_argument("--api-key", help="the API key the tools act with (AGENTMEM_API_KEY)")
     bench = commands.add_parser("bench", help="run the benchmark suite (starts its own server unless --url)")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under 3 minutes)")
     bench.add_argument(
@@ -164,10 +210,20 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         from agentmem.bench.runner import main as bench_main
 
         return bench_main(args.only, args.quick, args.locomo, args.out, args.url, args.api_key)
+    if args.command == "mcp":
+        return mcp(settings, args.url, args.api_key)
     if args.command == "worker":
+        from agentmem.runtime import processes
+
+        if args.parent_pid:
+            processes.die_with_parent(args.parent_pid)
         processes.run_projection_worker(settings)
         return 0
     if args.command == "jobs":
+        from agentmem.runtime import processes
+
+        if args.parent_pid:
+            processes.die_with_parent(args.parent_pid)
         processes.run_job_worker(settings)
         return 0
     if args.command == "keys":

@@ -60,6 +60,8 @@ class ApiKey(TenantAggregate):
             raise InvalidApiKeyError("role", f"role must be one of {', '.join(KEY_ROLES)}")
         if expires_at is not None and expires_at.tzinfo is None:
             raise InvalidApiKeyError("expires_at", "expires_at needs a time zone")
+        if expires_at is not None and expires_at <= cls.Created.create_timestamp():
+            raise InvalidApiKeyError("expires_at", "expires_at must be in the future: the key would never work")
         return cls(
             id=id,
             name=name.strip(),

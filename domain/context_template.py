@@ -5,34 +5,36 @@ no internal attributes, no mutation of lists and dicts), and further:
 - only a short list of methods may be called on strings, dicts and lists, and only side-effect-free filters
   exist (no `format`, `%`-formatting or other width specifiers that allocate unbounded strings);
 - undefined names are errors (StrictUndefined), so a typo fails when the template is saved;
-- every render has budgets: loop iterations, calls, integer arguments, repeated strings, powers and output size.
+- every render has budgets (template_budget.py): loop iterations, calls, the characters of every string and list
+  it builds on the way (`~`, `+`, `*`, slices, joins, filters, methods, blocks captured by macros and `set`), and
+  output size. Each operation is sized and charged before it allocates, so a template over budget never holds more
+  than about the budget in memory.
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from jinja2 import StrictUndefined, Template, nodes
-from jinja2.filters import FILTERS
-from jinja2.runtime import LoopContext
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError, safe_range
 from jinja2.utils import Joiner
+from markupsafe import Markup
 
+from agentmem.domain import template_budget as budget
 from agentmem.domain.base import DomainError
+from agentmem.domain.template_budget import ITEM_CHARS, text_size
+from agentmem.domain.template_filters import SAFE_FILTERS, SAFE_METHODS, charge_method, check_arguments, guarded_filter
 
 MAX_TEMPLATE_CHARS = 20_000
 MAX_OUTPUT_CHARS = 5_000_000
-MAX_ITERATIONS = 100_000
-MAX_CALLS = 10_000
-MAX_INT_ARGUMENT = 100_000
-MAX_STRING_CHARS = 200_000
 MAX_POWER_BITS = 4_096
+BINOPS = {"+": operator.add, "*": operator.mul, "**": operator.pow, "%": operator.mod}
 
 DEFAULT_TEMPLATE = """{{ system }}
 
@@ -53,24 +55,6 @@ The following memory blocks are currently engaged in your core memory unit:
 </memory_blocks>"""
 """The context an agent gets when it carries no template of its own (the layout Letta popularised)."""
 
-# fmt: off
-SAFE_METHODS: dict[type, frozenset[str]] = {
-    str: frozenset((
-        "capitalize", "casefold", "count", "endswith", "find", "isalnum", "isalpha", "isdigit", "islower", "isspace",
-        "istitle", "isupper", "lower", "lstrip", "partition", "removeprefix", "removesuffix", "rfind", "rpartition",
-        "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "title", "upper",
-    )),
-    dict: frozenset(("get", "items", "keys", "values")),
-    list: frozenset(("count", "index")),
-    LoopContext: frozenset(("changed", "cycle")),
-}
-SAFE_FILTERS = frozenset((
-    "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape", "first",
-    "float", "groupby", "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min",
-    "reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "slice", "sort", "string",
-    "striptags", "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "wordcount", "wordwrap",
-))
-# fmt: on
 BUDGET_FILTER = "loop-budget"  # not a valid filter name in template syntax, so templates cannot call it
 
 
@@ -78,72 +62,111 @@ class TemplateRuleError(DomainError):
     """A context template that does not parse, reaches for something unsafe, or exceeds a budget."""
 
 
-class _Budget:
-    """What one render may still spend."""
-
-    def __init__(self) -> None:
-        self.iterations = MAX_ITERATIONS
-        self.calls = MAX_CALLS
-
-    def iterate(self) -> None:
-        self.iterations -= 1
-        if self.iterations < 0:
-            raise SecurityError(f"the template loops more than {MAX_ITERATIONS:,} times")
-
-    def call(self) -> None:
-        self.calls -= 1
-        if self.calls < 0:
-            raise SecurityError(f"the template makes more than {MAX_CALLS:,} calls")
-
-
-_budget: contextvars.ContextVar[_Budget] = contextvars.ContextVar("template_budget")
-
-
-def _check_arguments(args: Iterable[Any]) -> None:
-    for arg in args:
-        if isinstance(arg, int) and not isinstance(arg, bool) and abs(arg) > MAX_INT_ARGUMENT:
-            raise SecurityError(f"numbers passed to calls must be at most {MAX_INT_ARGUMENT:,}")
-        if isinstance(arg, str) and len(arg) > MAX_STRING_CHARS:
-            raise SecurityError(f"strings passed to calls must be at most {MAX_STRING_CHARS:,} characters")
-
-
-def _guarded_filter(function: Callable[..., Any], name: str) -> Callable[..., Any]:
-    skip = 2 if getattr(function, "jinja_pass_arg", None) is not None else 1
-
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        _check_arguments(args[skip:])
-        _check_arguments(kwargs.values())
-        if name == "replace" and len(args) > skip + 1:
-            text, old, new = str(args[skip - 1]), str(args[skip]), str(args[skip + 1])
-            if len(text) + (text.count(old) if old else len(text) + 1) * len(new) > MAX_STRING_CHARS:
-                raise SecurityError(f"replace would make a string over {MAX_STRING_CHARS:,} characters")
-        return function(*args, **kwargs)
-
-    guarded.__dict__.update(getattr(function, "__dict__", {}))  # keeps jinja_pass_arg
-    return guarded
-
-
-def _budgeted(items: Iterable[Any]) -> Iterator[Any]:
-    budget = _budget.get()
+def _budgeted(items: Any) -> Any:
+    spend = budget.current()
     for item in items:
-        budget.iterate()
+        spend.iterate()
         yield item
+
+
+def _join_parts(parts: Sequence[Any]) -> str:
+    """`a ~ b ~ …`: the parts' text is sized and charged before it is joined."""
+    budget.charge(sum(text_size(part) for part in parts), "~")
+    return "".join(map(str, parts))
+
+
+def _concat(parts: Any) -> str:
+    """What a macro, `{% set %}` block, filter block or `self.block()` captured, charged before it is joined."""
+    pieces = budget.charged_list(parts, "captured output")
+    budget.charge(sum(map(len, pieces)), "captured output")
+    return "".join(pieces)
+
+
+def _finalize(value: Any) -> Any:
+    """Printing a value that is not a string converts it: charged first (a list of big strings is not printed free)."""
+    if type(value) is not str:
+        budget.charge(text_size(value), "printing")
+    return value
+
+
+def _repeated_size(sequence: Any, times: int) -> int:
+    size = len(sequence) * max(times, 0)
+    return size if isinstance(sequence, str) else ITEM_CHARS * size
+
+
+class _CodeGenerator(CodeGenerator):
+    """Sends `~` and slices through the environment, which counts before building (Jinja2 does neither)."""
+
+    @optimizeconst
+    def visit_Getitem(self, node: nodes.Getitem, frame: Frame) -> None:
+        if not isinstance(node.arg, nodes.Slice):
+            super().visit_Getitem(node, frame)
+            return
+        self.write("environment.getitem(")
+        self.visit(node.node, frame)
+        self.write(", slice(")
+        for part in (node.arg.start, node.arg.stop, node.arg.step):
+            if part is None:
+                self.write("None")
+            else:
+                self.visit(part, frame)
+            self.write(", ")
+        self.write("))")
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.join_parts((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
+def _dict(source: Any = (), /, **kwargs: Any) -> dict[Any, Any]:
+    """`dict(…)` in templates, its entries charged as they are made."""
+    pairs = source if isinstance(source, Mapping) else budget.charged_list(source, "dict")
+    budget.charge(ITEM_CHARS * (len(pairs) + len(kwargs)), "dict")
+    return dict(pairs, **kwargs)
+
+
+def _binop_cost(operator_name: str, left: Any, right: Any) -> int:
+    """What `+`, `*`, `**` or `%` would build, or SecurityError for what is never allowed."""
+    if operator_name == "%" and isinstance(left, str):
+        raise SecurityError("%-formatting is not available in templates; join text with ~")
+    if operator_name == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+        size = len(left) + len(right)
+        return size * (1 if isinstance(left, str) else ITEM_CHARS) * (5 if isinstance(left, Markup) else 1)
+    if operator_name == "*":
+        for sequence, times in ((left, right), (right, left)):
+            if isinstance(sequence, (str, list, tuple)) and isinstance(times, int):
+                return _repeated_size(sequence, times)
+        if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_POWER_BITS:
+            raise SecurityError("the product is too large")
+    powered = operator_name == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
+    if powered and max(left.bit_length(), 1) * right > MAX_POWER_BITS:
+        raise SecurityError("the power is too large")
+    return 0
 
 
 class ContextEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox every context template runs in."""
 
-    intercepted_binops = frozenset(("*", "**", "%"))
+    intercepted_binops = frozenset(("+", "*", "**", "%"))
+    code_generator_class = _CodeGenerator
 
     def __init__(self) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-        self.globals = {"range": safe_range, "dict": dict, "joiner": Joiner}
-        self.filters = {name: _guarded_filter(FILTERS[name], name) for name in SAFE_FILTERS}
+        super().__init__(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, finalize=_finalize)
+        self.globals = {"range": safe_range, "dict": _dict, "joiner": Joiner}
+        self.filters = {name: guarded_filter(name) for name in SAFE_FILTERS}
         self.filters[BUDGET_FILTER] = _budgeted
+        self.concat = _concat  # type: ignore[method-assign] # Jinja2 joins captured output with this
+        self.join_parts = _join_parts
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        """Wraps every loop's iterable so each item is charged to the render's budget."""
+        """Wraps every loop's iterable so each item is charged; refuses autoescape blocks (they copy text unseen)."""
         template = super()._parse(source, name, filename)
+        for modifier in template.find_all(nodes.EvalContextModifier):
+            raise SecurityError(f"line {modifier.lineno}: autoescape blocks are not available in context templates")
         for loop in template.find_all(nodes.For):
             loop.iter = nodes.Filter(loop.iter, BUDGET_FILTER, [], [], None, None, lineno=loop.lineno)
         return template
@@ -152,27 +175,28 @@ class ContextEnvironment(ImmutableSandboxedEnvironment):
         if not super().is_safe_attribute(obj, attr, value):
             return False
         if callable(value):
-            allowed = next((names for kind, names in SAFE_METHODS.items() if isinstance(obj, kind)), frozenset())
+            allowed: frozenset[str] = next(
+                (names for kind, names in SAFE_METHODS.items() if isinstance(obj, kind)), frozenset()
+            )
             return attr in allowed
         return True
 
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(argument, slice) and isinstance(obj, (str, list, tuple)):
+            size = len(range(*argument.indices(len(obj))))
+            budget.charge(size if isinstance(obj, str) else ITEM_CHARS * size, "slicing")
+        return super().getitem(obj, argument)
+
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _budget.get().call()
-        _check_arguments(args)
-        _check_arguments(kwargs.values())
+        budget.current().call()
+        check_arguments(args)
+        check_arguments(kwargs.values())
+        charge_method(__obj)
         return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:  # noqa: ARG002
-        if operator_name == "%" and isinstance(left, str):
-            raise SecurityError("%-formatting is not available in templates; join text with ~")
-        for sequence, times in ((left, right), (right, left)):
-            repeated = operator_name == "*" and isinstance(sequence, (str, list, tuple)) and isinstance(times, int)
-            if repeated and len(sequence) * times > MAX_STRING_CHARS:
-                raise SecurityError(f"repetition would make more than {MAX_STRING_CHARS:,} items")
-        powered = operator_name == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
-        if powered and max(left.bit_length(), 1) * right > MAX_POWER_BITS:
-            raise SecurityError("the power is too large")
-        return {"*": operator.mul, "**": operator.pow, "%": operator.mod}[operator_name](left, right)
+        budget.charge(_binop_cost(operator_name, left, right), operator_name)
+        return BINOPS[operator_name](left, right)
 
 
 _environment = ContextEnvironment()
@@ -193,12 +217,14 @@ def render(source: str, variables: Mapping[str, Any]) -> str:
     """Renders a template with the given variables; any failure is a TemplateRuleError saying what went wrong."""
     if len(source) > MAX_TEMPLATE_CHARS:
         raise TemplateRuleError(f"the template is {len(source):,} characters; the limit is {MAX_TEMPLATE_CHARS:,}")
-    token = _budget.set(_Budget())
+    token = budget.start()
     try:
         template = _compiled(source)
         parts: list[str] = []
         size = 0
-        for part in template.generate(variables):
+        # the render function itself, not generate(): Jinja2's traceback rewriting there copies the template's
+        # variables into fake frames left in a reference cycle, keeping every string they held until a collection
+        for part in template.root_render_func(template.new_context(dict(variables))):
             size += len(part)
             if size > MAX_OUTPUT_CHARS:
                 raise SecurityError(f"the output exceeds {MAX_OUTPUT_CHARS:,} characters")
@@ -207,9 +233,10 @@ def render(source: str, variables: Mapping[str, Any]) -> str:
     except TemplateRuleError:
         raise
     except Exception as error:  # noqa: BLE001 - whatever user template code raises is the template's fault
-        raise TemplateRuleError(_describe(error)) from None
+        message = _describe(error)
     finally:
-        _budget.reset(token)
+        budget.stop(token)
+    raise TemplateRuleError(message)  # outside the handler, so it keeps no reference to the template's error
 
 
 AGENT_VARIABLES = ("id", "name", "description", "system", "tags", "metadata", "llm", "embedding")
@@ -236,9 +263,19 @@ def template_variables(
     }
 
 
+SAMPLE_AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
+CHECKS = ((0, None), (1, SAMPLE_AS_OF), (2, None))
+"""How the save-time check renders: with no blocks, with one (and a time-travel `as_of`), and with two."""
+
+
 def check_template(source: str, agent: Mapping[str, Any]) -> str:
-    """Refuses a template that fails to render for this agent with two sample blocks (at save time, not chat time)."""
+    """Refuses a template that fails to render for this agent with 0, 1 or 2 sample blocks (at save, not chat time).
+
+    What it cannot see, and only the render (GET …/context, 422) reports: failures that depend on the agent's real
+    blocks (more than two of them, their labels, values or metadata) and budgets that only their sizes exceed.
+    """
     extra = {"read_only": False, "metadata": {}, "version": 1}
     blocks = [{**b, **extra, "size": len(str(b["value"]))} for b in SAMPLE_BLOCKS]
-    render(source, template_variables(agent, blocks))
+    for count, as_of in CHECKS:
+        render(source, template_variables(agent, blocks[:count], as_of))
     return source

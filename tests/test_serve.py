@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -83,3 +84,43 @@ def test_serve_on_a_taken_port_fails_fast_before_starting_anything(tmp_path: Pat
     assert refused.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in refused.stderr
     assert "listening" not in refused.stderr and not postgres_running(data_dir)
     assert not (data_dir / "postgres").exists()  # nothing was started, not even initialised
+
+
+def embedded_processes(data_dir: Path) -> list[psutil.Process]:
+    """The embedded PostgreSQL (postmaster and backends) and Valkey (it runs in its directory) of a data directory."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            postgres = str(data_dir / "postgres") in " ".join(process.info["cmdline"] or [])
+            valkey = process.info["name"] == "valkey-server" and Path(process.cwd()) == data_dir / "valkey"
+            if postgres or valkey:
+                found += [process, *process.children(recursive=True)]
+    return found
+
+
+def test_a_killed_serve_leaves_no_process_behind_after_a_restart_and_a_clean_stop(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    killed, restarted = LocalServer(data_dir, api_workers=2), LocalServer(data_dir)
+    try:
+        killed.start()
+        assert killed.process is not None
+        children = psutil.Process(killed.process.pid).children(recursive=True)  # Valkey, worker, two API workers
+        servers = embedded_processes(data_dir)
+        assert {p.name() for p in servers} >= {"postgres", "valkey-server"} and len(children) >= 4
+        killed.process.kill()
+        killed.process.wait()
+        _, alive = psutil.wait_procs([p for p in children if p.name() != "valkey-server"], timeout=30)
+        assert not alive, f"outlived their serve: {[' '.join(p.cmdline()) for p in alive]}"
+
+        restarted.start()
+        headers = {"Authorization": f"Bearer {restarted.api_key}"}
+        assert httpx.get(f"{restarted.url}/v1/me", headers=headers).status_code == 200
+        assert not [p for p in servers if p.is_running() and p.name() == "valkey-server"]  # the stale one is stopped
+        running = [*restarted.processes().values(), *embedded_processes(data_dir)]
+    finally:
+        killed.stop()
+        restarted.stop()
+    assert restarted.process is not None and restarted.process.returncode == 0
+    _, alive = psutil.wait_procs(running, timeout=30)
+    assert not alive, f"left behind: {[(p.pid, p.name()) for p in alive]}"
+    assert not embedded_processes(data_dir)

@@ -29,8 +29,10 @@ class LanguageModelController(Controller):
 
     @post("/check", opt={"permission": "org:manage"}, status_code=200)
     async def check(self, context: Context, language_models: MeteredModels) -> CheckOut:
-        """Sends one tiny request, one streamed and one tool call (metered as purpose `check`); 503 without a model."""
+        """Sends one tiny request, one streamed and one tool call (metered as purpose `check`); 503 without a model,
+        429 once the organization's daily token quota is spent."""
         model = language_models.bind(context, "check")
+        await language_models.check_quota(context.tenant_id)
         probes = await check_model(model)
         return CheckOut(
             provider=model.provider,

@@ -120,8 +120,8 @@ class AnthropicMessages:
         if tools:
             params["tools"] = tools
             params["tool_choice"] = choice
-        if request.temperature is not None:
-            params["temperature"] = request.temperature
+        if request.temperature is not None:  # no longer a parameter of this SDK: sent as given, for models that take it
+            params["extra_body"] = {"temperature": request.temperature}
         if request.stop:
             params["stop_sequences"] = list(request.stop)
         return params

@@ -32,6 +32,10 @@ class ProviderAdapter(Protocol):
     provider: str
     model: str
 
+    def client(self) -> Any:
+        """The SDK's client, built (and the SDK imported) on first use: seconds the first time, so off the loop."""
+        ...
+
     async def send(self, request: LLMRequest, time_limit: float) -> Any:
         """The provider's answer as an `LLMAnswer` (latency and retries are filled in by the caller)."""
         ...

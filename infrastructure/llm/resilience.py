@@ -73,6 +73,7 @@ class ResilientModel:
         self.max_retries = max_retries
         self.concurrency = concurrency
         self.gate = gate
+        self._client_ready = False
 
     async def complete(self, request: LLMRequest) -> LLMAnswer:
         started = time.monotonic()
@@ -119,6 +120,9 @@ class ResilientModel:
 
     async def _attempts(self, request: LLMRequest, call: Callable[[LLMRequest, float], Awaitable[T]]) -> tuple[T, int]:
         """Calls until an answer, a failure not worth retrying, the last attempt, or the deadline; and the retries."""
+        if not self._client_ready:  # importing an SDK takes 2-4 s: not on the event loop, not in an attempt's time
+            await asyncio.to_thread(self.adapter.client)
+            self._client_ready = True
         attempt = 0
         while True:
             try:

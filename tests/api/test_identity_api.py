@@ -155,3 +155,31 @@ def test_the_audit_trail_filters_pages_and_exports_ndjson(admin: ApiClient) -> N
     assert lines == everything
     assert owner.get("/v1/audit", params={"cursor": "abc"}).status_code == 400
     assert owner.get("/v1/audit", params={"since": "2026-01-01T00:00:00"}).status_code == 400
+
+
+def test_an_email_is_unique_per_organization_and_another_owner_learns_nothing(admin: ApiClient) -> None:
+    first, second = create_org(admin), create_org(admin)
+    address, password = email(), "same password for both"
+    in_first = first.owner.post("/v1/users", json={"email": address, "role": "member", "password": password})
+    assert in_first.status_code == 201
+    in_second = second.owner.post("/v1/users", json={"email": address.upper(), "role": "member", "password": password})
+    assert in_second.status_code == 201  # not 409: the other organization's user stays invisible
+    taken = second.owner.post("/v1/users", json={"email": address})
+    assert taken.status_code == 409 and "in this organization" in taken.json()["detail"]
+    sign_in = {"email": address, "password": password}
+    ambiguous = admin.http.post("/v1/auth/token", json=sign_in)
+    assert ambiguous.status_code == 422 and ambiguous.json()["errors"][0]["field"] == "organization"
+    named = admin.http.post("/v1/auth/token", json={**sign_in, "organization": second.name})
+    assert named.status_code == 200
+    me = admin.http.get("/v1/me", headers={"Authorization": f"Bearer {named.json()['access_token']}"}).json()
+    assert me["organization_id"] == second.id and me["user_id"] == in_second.json()["id"]
+
+    assert admin.delete(f"/v1/organizations/{first.id}").status_code == 204
+    alone = admin.http.post("/v1/auth/token", json=sign_in)  # the deleted organization's account no longer counts
+    assert alone.status_code == 200
+    me = admin.http.get("/v1/me", headers={"Authorization": f"Bearer {alone.json()['access_token']}"}).json()
+    assert me["organization_id"] == second.id and me["user_id"] == in_second.json()["id"]
+    refused = admin.http.post("/v1/auth/token", json={**sign_in, "organization": first.id})
+    assert refused.status_code == 401
+    third = create_org(admin)
+    assert third.owner.post("/v1/users", json={"email": address, "role": "viewer"}).status_code == 201

@@ -82,6 +82,7 @@ def test_delete_answers_204_then_get_is_404_unless_include_deleted(client: TestC
     deleted = client.delete(url)
     assert deleted.status_code == 204 and int(deleted.headers["AgentMem-Position"]) > memory["position"]
     assert client.get(url).status_code == 404
+    assert client.delete(url).status_code == 409  # the domain's rule, not a 404
     assert client.get(url, params={"include_deleted": "true"}).json()["deleted"] is True
     assert client.patch(url, json={"text": "edit while deleted"}).status_code == 409
     restored = client.post(f"{url}/restore")

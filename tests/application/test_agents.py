@@ -73,13 +73,26 @@ def test_an_agent_template_renders_its_blocks(container: Container, context: Con
 
 
 def test_a_template_that_fails_only_on_real_data_is_a_clear_error(container: Container, context: Context) -> None:
-    block = container.blocks.create(NewBlock(label="human", value="x"), context).aggregate
-    agent = container.agents.create(
-        NewAgent(name="a", block_ids=[block.id], context_template="{{ blocks[1].value }}"), context
-    ).aggregate
-    container.agents.detach(agent.id, [block.id], context)
-    with pytest.raises(ContextTemplateError, match="context template failed"):
-        container.agents.context(agent.id, context.tenant_id)
+    block = container.blocks.create(NewBlock(label="human", value="x", limit=100_000), context).aggregate
+    template = "{% for b in blocks %}{{ (b.value * 100)|length }}{% endfor %}"  # fine with the check's sample blocks
+    agent = container.agents.create(NewAgent(name="a", block_ids=[block.id], context_template=template), context)
+    assert container.agents.context(agent.aggregate.id, context.tenant_id).text == "100"
+    container.blocks.update(block.id, {"value": "x" * 100_000}, context)
+    with pytest.raises(ContextTemplateError, match=r"context template failed: .* past 10,000,000 characters built"):
+        container.agents.context(agent.aggregate.id, context.tenant_id)
+
+
+def test_a_template_that_passed_the_check_still_renders_without_blocks(container: Container, context: Context) -> None:
+    block = container.blocks.create(NewBlock(label="human", value="Sam"), context).aggregate
+    with pytest.raises(InvalidAgentError, match="no element 0"):
+        container.agents.create(
+            NewAgent(name="a", block_ids=[block.id], context_template="{{ blocks[0].value }}"), context
+        )
+    template = "{% if blocks %}{{ blocks[0].value }}{% else %}(no blocks){% endif %}"
+    agent = container.agents.create(NewAgent(name="a", block_ids=[block.id], context_template=template), context)
+    assert container.agents.context(agent.aggregate.id, context.tenant_id).text == "Sam"
+    container.agents.detach(agent.aggregate.id, [block.id], context)
+    assert container.agents.context(agent.aggregate.id, context.tenant_id).text == "(no blocks)"
 
 
 def test_blocks_must_exist_in_the_tenant(container: Container, context: Context) -> None:

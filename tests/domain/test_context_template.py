@@ -46,11 +46,11 @@ ESCAPES = [
     "{% import 'os' as os %}",
 ]
 RUNAWAYS = [
-    "{{ 'a' * 1000000 }}",
+    "{{ 'a' * 20000000 }}",
     "{{ 2 ** 100000 }}",
     "{{ 'x'|center(1000000000) }}",
     "{{ '%999999999d' % 1 }}",
-    "{{ 'a'|replace('a', 'b' * 100000)|replace('b', 'ccccccc') }}",
+    "{{ 'a'|replace('a', 'b' * 100000)|replace('b', 'c' * 200) }}",
     "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
     "{% macro f(x) %}{{ f(x ~ x) }}{% endmacro %}{{ f('ab') }}",
     "{% for x in blocks recursive %}{{ loop([x]) }}{% endfor %}",
@@ -93,6 +93,31 @@ def test_errors_say_what_went_wrong() -> None:
 
 
 def test_a_template_is_checked_against_the_agent_and_sample_blocks() -> None:
-    assert check_template("{{ agent.metadata.team }}: {{ blocks[0].label }}", AGENT)
+    assert check_template("{{ agent.metadata.team }}{% for b in blocks %}: {{ b.label }}{% endfor %}", AGENT)
     with pytest.raises(TemplateRuleError):
         check_template("{{ agent.metadata.missing.deeper }}", AGENT)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ blocks[0].value }}",  # fails for an agent with no blocks
+        "{% if blocks %}{{ blocks[0].value }} and {{ blocks[1].value }}{% endif %}",  # fails with exactly one
+        "{{ as_of[:10] }}",  # fails when not reading the past (as_of is None)
+        "{% if as_of %}{{ as_of.year }}{% endif %}",  # fails when reading the past (as_of is a string)
+    ],
+)
+def test_a_template_that_would_fail_for_some_agents_is_refused_at_save_time(template: str) -> None:
+    with pytest.raises(TemplateRuleError):
+        check_template(template, AGENT)
+
+
+def test_a_template_that_passes_the_check_renders_with_no_one_or_many_blocks() -> None:
+    template = "{% if blocks %}{{ blocks[0].label }}{% else %}none{% endif %} at {{ as_of or 'now' }}"
+    check_template(template, AGENT)
+    many = [{**BLOCKS[0], "label": f"b{i}"} for i in range(5)]
+    assert [render(template, template_variables(AGENT, b)) for b in ([], BLOCKS, many)] == [
+        "none at now",
+        "human at now",
+        "b0 at now",
+    ]

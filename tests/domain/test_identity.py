@@ -19,7 +19,7 @@ ADMIN = Context(tenant_id="platform", actor_id="user:admin", request_id="r1")
 def test_an_organization_is_its_own_tenant_even_when_an_admin_creates_it() -> None:
     org = Organization.create(id=uuid4(), context=ADMIN, name=" Acme ", quotas={"max_memories": 10})
     assert org.tenant_id == str(org.id) and org.name == "Acme" and org.status == "active"
-    assert org.quotas == {"requests_per_minute": None, "max_memories": 10}
+    assert org.quotas == {"requests_per_minute": None, "max_memories": 10, "llm_tokens_per_day": None}
     org.update(ADMIN, {"status": "suspended"})
     assert all(e.tenant_id == org.tenant_id and e.actor_id == "user:admin" for e in org.collect_events())
 
@@ -74,12 +74,12 @@ def test_a_user_changes_role_is_disabled_and_deleted() -> None:
 
 
 def test_an_api_key_is_usable_until_it_expires_or_is_revoked() -> None:
-    now = datetime.now(UTC)
+    expires = datetime.now(UTC) + timedelta(minutes=1)
     tenant = Context(tenant_id="t1", actor_id="key:k", request_id="r")
     key = ApiKey.create(
-        id=uuid4(), context=tenant, name="ci", role="viewer", prefix="am_x", key_hash="h", expires_at=now
+        id=uuid4(), context=tenant, name="ci", role="viewer", prefix="am_x", key_hash="h", expires_at=expires
     )
-    assert key.usable_at(now - timedelta(seconds=1)) and not key.usable_at(now)
+    assert key.usable_at(expires - timedelta(seconds=1)) and not key.usable_at(expires)
     key.revoke(tenant)
     with pytest.raises(ApiKeyRevokedError):
         key.revoke(tenant)
@@ -88,6 +88,10 @@ def test_an_api_key_is_usable_until_it_expires_or_is_revoked() -> None:
     with pytest.raises(InvalidApiKeyError):
         ApiKey.create(id=uuid4(), context=tenant, name="x", role="viewer", prefix="p", key_hash="h",
                       expires_at=datetime(2030, 1, 1))  # fmt: skip
+    with pytest.raises(InvalidApiKeyError, match="future") as past:
+        ApiKey.create(id=uuid4(), context=tenant, name="x", role="viewer", prefix="p", key_hash="h",
+                      expires_at=datetime.now(UTC) - timedelta(seconds=1))  # fmt: skip
+    assert past.value.field == "expires_at"
 
 
 def test_a_name_claim_is_derived_from_the_name_and_taken_once() -> None:
