@@ -24,6 +24,7 @@ from agentmem.application.llm import LanguageModels
 from agentmem.application.memories import idempotent_id
 from agentmem.application.prompts import prompt_set
 from agentmem.application.reads import Reads
+from agentmem.domain.agent import LLM_PROVIDERS
 from agentmem.domain.base import Context
 from agentmem.domain.episode import Episode
 from agentmem.domain.errors import InvalidInput
@@ -49,8 +50,10 @@ def model_override(spec: str | None) -> dict[str, str] | None:
     if spec is None:
         return None
     provider, _, model = spec.partition(":")
-    if not provider or not model:
-        raise InvalidInput("model", "model must be <provider>:<model>, e.g. openai:gpt-4o-mini")
+    if provider not in LLM_PROVIDERS or not model:
+        raise InvalidInput(
+            "model", f"model must be <provider>:<model> with a provider among {', '.join(LLM_PROVIDERS)}"
+        )
     return {"provider": provider, "model": model}
 
 

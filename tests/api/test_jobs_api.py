@@ -126,6 +126,8 @@ def test_reextraction_dry_run_changes_nothing_and_apply_never_duplicates(
     assert texts(client, jon, done["position"]) == ["Jon sails", "Jon fishes on Sundays"]
     bad = client.post(f"/v1/episodes/{queued['episode_id']}/reextract", json={"prompt_version": "v9"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "prompt_version"
+    unknown = client.post(f"/v1/episodes/{queued['episode_id']}/reextract", json={"model": "nope:gpt-9"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "model"
 
 
 def test_consolidation_dry_run_plans_and_apply_merges_duplicates_and_retires_contradictions(
