@@ -7,13 +7,13 @@ import contextlib
 import os
 import socket
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from agentmem.application.identity import IssuedKey
 from agentmem.application.llm_check import Probe, check_model
 from agentmem.domain.base import Context
 from agentmem.domain.errors import NotFound
-from agentmem.infrastructure.arq_jobs import job_worker
 from agentmem.infrastructure.bootstrap import bootstrap, identity_application
 from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.embedded import DataDirInUseError, DataDirLock, EmbeddedServices
@@ -23,7 +23,9 @@ from agentmem.infrastructure.read_models import SEARCHABLE, ProgressBar, active_
 from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import EventLog, Worker
-from agentmem.runtime.container import Container
+
+if TYPE_CHECKING:
+    from agentmem.runtime.container import Container
 
 __all__ = [
     "SEARCHABLE",
@@ -116,6 +118,8 @@ def run_projection_worker(settings: Settings) -> None:
 
 async def run_jobs(container: Container, handle_signals: bool = True) -> None:
     """Runs the job worker on a started container until a signal (or its `handle_sig`) stops it."""
+    from agentmem.infrastructure.arq_jobs import job_worker
+
     worker = job_worker(
         container.settings, container.job_runner, container.job_queries, container.redis, handle_signals
     )
@@ -129,6 +133,7 @@ async def run_jobs(container: Container, handle_signals: bool = True) -> None:
 
 def run_job_worker(settings: Settings) -> None:
     """`agentmem jobs`: runs attempts of queued jobs (extraction, consolidation) until SIGINT or SIGTERM."""
+    from agentmem.runtime.container import Container
 
     async def main() -> None:
         container = Container(settings)
