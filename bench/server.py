@@ -83,11 +83,11 @@ class LocalServer:
         serve = psutil.Process(self.process.pid)
         found = {"api": serve}
         for child in serve.children(recursive=True):
-            command = " ".join(child.cmdline())
-            if command.endswith(" worker"):
-                found["worker"] = child
-            elif command.endswith(" jobs"):
-                found["jobs"] = child
+            command = child.cmdline()
+            if "agentmem.cli" in command:  # `... -m agentmem.cli worker|jobs --parent-pid N`
+                kind = command[command.index("agentmem.cli") + 1]
+                if kind in ("worker", "jobs"):
+                    found[kind] = child
         return found
 
     @staticmethod
