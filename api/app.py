@@ -25,9 +25,11 @@ from agentmem.api.controllers.api_keys import ApiKeyController
 from agentmem.api.controllers.audit import AuditController
 from agentmem.api.controllers.auth import AuthController
 from agentmem.api.controllers.blocks import BlockController
+from agentmem.api.controllers.episodes import EpisodeController
 from agentmem.api.controllers.events import EventController
 from agentmem.api.controllers.export import ExportController
 from agentmem.api.controllers.health import HealthController
+from agentmem.api.controllers.jobs import JobController
 from agentmem.api.controllers.llm import LanguageModelController
 from agentmem.api.controllers.me import MeController
 from agentmem.api.controllers.memories import MemoryController
@@ -129,6 +131,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             AuditController,
             LanguageModelController,
             UsageController,
+            JobController,
+            EpisodeController,
             mcp_route(endpoint),
             EventController,
             ExportController,

@@ -79,6 +79,8 @@ class HistoryEntry:
     actor_id: str
     request_id: str
     changes: dict[str, dict[str, Any]]
+    provenance: dict[str, Any] | None = None
+    """Where a change made by a job or a model came from (job, episode, messages, model, prompt version)."""
 
 
 class EventPositions(Protocol):
@@ -266,6 +268,7 @@ class AgentMemApplication(Application[UUID]):
                     actor_id=domain_event.actor_id,
                     request_id=domain_event.request_id,
                     changes=changed_fields(before, after),
+                    provenance=getattr(domain_event, "provenance", None),
                 )
             )
             before = after

@@ -48,10 +48,18 @@ class BlockApplication(AgentMemApplication):
         return Saved(block, self.record(block))
 
     def update(
-        self, block_id: UUID, changes: dict[str, Any], context: Context, expected_version: int | None = None
+        self,
+        block_id: UUID,
+        changes: dict[str, Any],
+        context: Context,
+        expected_version: int | None = None,
+        rewritten: dict[str, Any] | None = None,
     ) -> Saved[Block]:
-        """Changes the value, the limit and other fields together; a stale expected_version is a conflict."""
-        return self._change(block_id, context, expected_version, lambda b: b.update(context, changes))
+        """Changes the value, the limit and other fields together; a stale expected_version is a conflict.
+
+        `rewritten` (the provenance of a model's condensed value) records the new value as ValueRewritten.
+        """
+        return self._change(block_id, context, expected_version, lambda b: b.update(context, changes, rewritten))
 
     def append(
         self, block_id: UUID, text: str, context: Context, separator: str = "\n", expected_version: int | None = None

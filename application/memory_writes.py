@@ -8,10 +8,33 @@ from typing import Any
 from uuid import UUID
 
 from agentmem.application.base import Saved
+from agentmem.application.jobs import NewConversation
 from agentmem.application.memories import MemoryApplication, NewMemory
 from agentmem.application.quota import MemoryQuota
 from agentmem.domain.base import Context
-from agentmem.domain.memory import Memory
+from agentmem.domain.errors import InvalidInput
+from agentmem.domain.memory import MAX_TEXT_CHARS, Memory
+
+
+def episodic_memories(conversation: NewConversation) -> list[NewMemory]:
+    """Each message as an episodic memory of the conversation's scope; role, name and time go into metadata."""
+    items = []
+    for index, message in enumerate(conversation.messages):
+        if len(message["content"]) > MAX_TEXT_CHARS:
+            field = f"messages[{index}].content"
+            raise InvalidInput(field, f"a message stored as a memory holds at most {MAX_TEXT_CHARS} characters")
+        said = {k: message[k] for k in ("role", "name") if message.get(k) is not None}
+        if message.get("created_at") is not None:
+            said["created_at"] = message["created_at"].isoformat()
+        items.append(
+            NewMemory(
+                text=message["content"],
+                memory_type="episodic",
+                metadata={**conversation.metadata, **said},
+                **conversation.scope,
+            )
+        )
+    return items
 
 
 class MemoryWrites:
@@ -32,6 +55,12 @@ class MemoryWrites:
     ) -> list[Saved[Memory]]:
         async with self.quota.reserve(context.tenant_id, len(items), max_memories):
             return await asyncio.to_thread(self.memories.add_batch, items, context, idempotency_key)
+
+    async def add_messages(
+        self, conversation: NewConversation, context: Context, max_memories: int, idempotency_key: str | None = None
+    ) -> list[Saved[Memory]]:
+        """Stores each message as an episodic memory, in one atomic batch (no model involved)."""
+        return await self.add_batch(episodic_memories(conversation), context, max_memories, idempotency_key)
 
     async def update(
         self, memory_id: UUID, changes: dict[str, Any], context: Context, expected_version: int | None = None

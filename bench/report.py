@@ -115,6 +115,28 @@ def _tools(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _extraction(result: dict[str, Any]) -> list[str]:
+    if result.get("available") is False:
+        return ["### Extraction", "", f"- {result.get('reason')}"]
+    return [
+        f"### Extraction (stub model answering after {result['model_delay_ms']} ms; "
+        f"{result['messages_per_conversation']} messages per conversation)",
+        "",
+        "| measure | p50 / p95 / p99 |",
+        "| --- | --- |",
+        f"| POST /v1/memories with messages → 202, ms (model at {result['slow_model_delay_ms']} ms a call) "
+        f"| {_latency(result['accepted_202_ms'])} |",
+        f"| plain POST /v1/memories with text → 201, ms, interleaved with the above | "
+        f"{_latency(result['plain_add_201_ms'])} |",
+        f"| job, queued to succeeded, one at a time, ms | {_latency(result['job_ms'])} |",
+        f"| job overhead beyond the model's time, ms ({result['model_calls_per_job']} calls a job) "
+        f"| {_latency(result['job_overhead_ms'])} |",
+        f"| job with 4 conversations at once, ms | {_latency(result['job_ms_4_concurrent'])} |",
+        "",
+        f"- jobs/s with 4 concurrent conversations: **{result['jobs_per_s_4_concurrent']}**",
+    ]
+
+
 def _footprint(result: dict[str, Any]) -> list[str]:
     if not result.get("memories"):
         return ["### Footprint", "", f"- {result.get('reason', 'not measured')}"]
@@ -182,6 +204,7 @@ RENDER = {
     "reads": _reads,
     "locomo": _locomo,
     "tools": _tools,
+    "extraction": _extraction,
     "footprint": _footprint,
     "peers": _peers,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -15,12 +16,14 @@ from typing import Any
 
 from agentmem.bench import sections
 from agentmem.bench.client import Api
+from agentmem.bench.extraction import extraction_section
 from agentmem.bench.locomo import load
+from agentmem.bench.model_stub import StubModel
 from agentmem.bench.report import markdown
 from agentmem.bench.server import LocalServer
 from agentmem.bench.synthetic import memory_texts, queries
 
-SECTIONS = ("write", "projection", "search", "reads", "locomo", "tools", "footprint", "peers")
+SECTIONS = ("write", "projection", "search", "reads", "locomo", "extraction", "tools", "footprint", "peers")
 API_SECTIONS = {
     "write": sections.write_section,
     "projection": sections.projection_section,
@@ -29,6 +32,8 @@ API_SECTIONS = {
     "tools": sections.tools_section,
 }
 """Sections measured through the HTTP API alone."""
+MODEL_DELAY = 0.25
+"""Seconds the stub model takes per call in the extraction section (a fast hosted model's latency)."""
 DEFAULT_LOCOMO = Path("../shared/data/locomo/locomo-dev.json")
 """Where the development checkout keeps its LoCoMo file; used only when it exists, else --locomo is required."""
 
@@ -49,10 +54,29 @@ async def run(
 ) -> dict[str, Any]:
     sizes = sections.QUICK if quick else sections.FULL
     server = None
-    if url is None:
-        server = LocalServer(data_dir)
-        server.start()
-        url, api_key = server.url, server.api_key
+    stub = StubModel(MODEL_DELAY) if "extraction" in only and url is None else None
+    with stub or contextlib.nullcontext():
+        if url is None:
+            env = (
+                {"AGENTMEM_LLM": "openai_compatible:bench-stub", "AGENTMEM_LLM_BASE_URL": stub.base_url} if stub else {}
+            )
+            server = LocalServer(data_dir, env=env)
+            server.start()
+            url, api_key = server.url, server.api_key
+        return await _run(only, sizes, locomo_path, url, api_key, server, stub, quick, data_dir)
+
+
+async def _run(
+    only: tuple[str, ...],
+    sizes: sections.Sizes,
+    locomo_path: Path,
+    url: str,
+    api_key: str | None,
+    server: LocalServer | None,
+    stub: StubModel | None,
+    quick: bool,
+    data_dir: Path,
+) -> dict[str, Any]:
     assert api_key is not None
     admin = Api(url, api_key)
     result: dict[str, Any] = {
@@ -68,7 +92,7 @@ async def run(
     try:
         for name in only:
             started = time.perf_counter()
-            result[name] = await measure(name, admin, sizes, locomo_path, server, quick, data_dir)
+            result[name] = await measure(name, admin, sizes, locomo_path, server, quick, data_dir, stub)
             timings[name] = round(time.perf_counter() - started, 1)
     finally:
         await admin.close()
@@ -88,10 +112,15 @@ async def measure(
     server: LocalServer | None,
     quick: bool,
     data_dir: Path,
+    stub: StubModel | None,
 ) -> dict[str, Any]:
     """One section's result."""
     if name in API_SECTIONS:
         return await API_SECTIONS[name](admin, sizes)
+    if name == "extraction":
+        if stub is None:
+            return {"available": False, "reason": "extraction needs the server this command starts (no --url)"}
+        return await extraction_section(admin, stub, sizes.extraction_conversations)
     if name == "locomo":
         return await sections.locomo_section(admin, load(locomo_path)[: sizes.locomo_conversations])
     if name == "footprint":

@@ -33,10 +33,11 @@ class Sizes:
     read_samples: int
     locomo_conversations: int | None
     tool_runs: int
+    extraction_conversations: int
 
 
-QUICK = Sizes(300, 10, 1000, 8, (200,), (2000,), 20, 50, 40, 100, 2, 10)
-FULL = Sizes(2000, 40, 5000, 30, (200, 100), (10_000, 100_000), 20, 1000, 200, 300, None, 50)
+QUICK = Sizes(300, 10, 1000, 8, (200,), (2000,), 20, 50, 40, 100, 2, 10, 20)
+FULL = Sizes(2000, 40, 5000, 30, (200, 100), (10_000, 100_000), 20, 1000, 200, 300, None, 50, 100)
 TRIVIAL_TOOLS = {
     "python": "def main():\n    return 1\n",
     "bash": "echo 1",

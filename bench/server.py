@@ -26,8 +26,9 @@ def free_port() -> int:
 class LocalServer:
     """`agentmem serve` on a fresh data directory, with a bootstrap admin key and no rate limit."""
 
-    def __init__(self, data_dir: Path, api_workers: int = 1) -> None:
+    def __init__(self, data_dir: Path, api_workers: int = 1, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.extra_env = env or {}
         self.port = free_port()
         self.api_key = "am_bench_" + secrets.token_hex(24)
         self.api_workers = api_workers
@@ -55,6 +56,7 @@ class LocalServer:
             "AGENTMEM_RATE_LIMIT_PER_MINUTE": NO_LIMIT,
             "AGENTMEM_MAX_MEMORIES_PER_ORG": NO_LIMIT,
             "AGENTMEM_LOG_LEVEL": "warning",
+            **self.extra_env,
         }
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)
@@ -76,14 +78,16 @@ class LocalServer:
         raise RuntimeError("agentmem serve did not become ready in time")
 
     def processes(self) -> dict[str, psutil.Process]:
-        """The API process(es) and the projection worker."""
+        """The API process(es), the projection worker and the job worker (when a model is configured)."""
         assert self.process is not None
         serve = psutil.Process(self.process.pid)
         found = {"api": serve}
         for child in serve.children(recursive=True):
-            command = " ".join(child.cmdline())
-            if command.endswith(" worker"):
-                found["worker"] = child
+            command = child.cmdline()
+            if "agentmem.cli" in command:  # `... -m agentmem.cli worker|jobs --parent-pid N`
+                kind = command[command.index("agentmem.cli") + 1]
+                if kind in ("worker", "jobs"):
+                    found[kind] = child
         return found
 
     @staticmethod

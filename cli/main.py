@@ -37,12 +37,13 @@ def served_app() -> Litestar:
 
 
 @contextlib.contextmanager
-def worker_process(enabled: bool) -> Iterator[None]:
-    """One projection worker beside the API, ending with this process; stopped before the databases it writes to."""
+def worker_process(enabled: bool, kind: str = "worker") -> Iterator[None]:
+    """One worker (`worker`: projections, `jobs`: jobs) beside the API, ending with this process; stopped before
+    the databases it writes to."""
     if not enabled:
         yield
         return
-    command = [sys.executable, "-m", "agentmem.cli", "worker", "--parent-pid", str(os.getpid())]
+    command = [sys.executable, "-m", "agentmem.cli", kind, "--parent-pid", str(os.getpid())]
     worker = subprocess.Popen(command, env=os.environ.copy())
     try:
         yield
@@ -55,8 +56,9 @@ def worker_process(enabled: bool) -> Iterator[None]:
             worker.wait()
 
 
-def serve(settings: Settings, with_worker: bool = True) -> int:
-    """Runs the API (and, by default, one projection worker) until SIGINT or SIGTERM."""
+def serve(settings: Settings, with_worker: bool = True, with_jobs: bool = True) -> int:
+    """Runs the API, one projection worker and, when a language model is configured, one job worker, until SIGINT
+    or SIGTERM."""
     import uvicorn
 
     from agentmem.runtime import processes
@@ -66,7 +68,8 @@ def serve(settings: Settings, with_worker: bool = True) -> int:
         with processes.embedded_stack(settings) as running:
             os.environ.update(running.as_env())
             processes.prepare(running)
-            with worker_process(with_worker):
+            jobs = with_jobs and running.llm.spec is not None  # without a model no job can be queued (503)
+            with worker_process(with_worker), worker_process(jobs, "jobs"):
                 address, data = f"http://{running.host}:{running.port}", running.data_dir
                 log.info("AgentMem listening on %s (data in %s)", address, data)
                 uvicorn.run(
@@ -192,8 +195,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     serve_parser.add_argument("--data-dir", type=Path, help="where embedded data lives (AGENTMEM_DATA_DIR)")
     serve_parser.add_argument("--api-workers", type=int, help="API processes (AGENTMEM_API_WORKERS, default 1)")
     serve_parser.add_argument("--no-worker", action="store_true", help="do not start a projection worker")
+    serve_parser.add_argument("--no-jobs", action="store_true", help="do not start a job worker")
     worker_parser = commands.add_parser("worker", help="run the projections (needs DATABASE_URL)")
     worker_parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # serve's: end when it ends
+    jobs_parser = commands.add_parser("jobs", help="run queued jobs: extraction, consolidation (needs DATABASE_URL)")
+    jobs_parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     projections = commands.add_parser("projections", help="manage read models").add_subparsers(
         dest="action", required=True
     )
@@ -221,7 +227,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     bench = commands.add_parser("bench", help="run the benchmark suite (starts its own server unless --url)")
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under 3 minutes)")
     bench.add_argument(
-        "--only", help="comma-separated sections: write,projection,search,reads,locomo,tools,footprint,peers"
+        "--only",
+        help="comma-separated sections: write,projection,search,reads,locomo,extraction,tools,footprint,peers",
     )
     bench.add_argument("--locomo", type=Path, help="a LoCoMo-format file of conversations (for the locomo section)")
     bench.add_argument("--out", type=Path, help="where to write the JSON (and .md beside it)")
@@ -242,19 +249,20 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         settings = settings.with_overrides(
             host=args.host, port=args.port, data_dir=args.data_dir, api_workers=args.api_workers
         )
-        return serve(settings, with_worker=not args.no_worker)
+        return serve(settings, with_worker=not args.no_worker, with_jobs=not args.no_jobs)
     if args.command == "bench":
         from agentmem.bench.runner import main as bench_main
 
         return bench_main(args.only, args.quick, args.locomo, args.out, args.url, args.api_key)
     if args.command == "mcp":
         return mcp(settings, args.url, args.api_key)
-    if args.command == "worker":
+    if args.command in ("worker", "jobs"):
         from agentmem.runtime import processes
 
         if args.parent_pid:
             processes.die_with_parent(args.parent_pid)
-        processes.run_projection_worker(settings)
+        run = processes.run_projection_worker if args.command == "worker" else processes.run_job_worker
+        run(settings)
         return 0
     if args.command == "keys":
         return create_key(settings.with_overrides(data_dir=args.data_dir), args.org, args.role, args.name)

@@ -106,6 +106,12 @@ class Block(TenantAggregate):
     class ValueAppended(TenantAggregate.Event):
         text: str
 
+    class ValueRewritten(TenantAggregate.Event):
+        """The value a language model condensed to fit the limit; `provenance` names the model and the prompt."""
+
+        value: str
+        provenance: dict[str, Any]
+
     class LimitChanged(TenantAggregate.Event):
         limit: int
 
@@ -201,8 +207,11 @@ class Block(TenantAggregate):
         if self.read_only and not unlocking:
             raise BlockReadOnlyError("the block is read-only; set read_only to false before editing it")
 
-    def update(self, context: Context, changes: dict[str, Any]) -> bool:
-        """Changes any editable fields at once (limit and value checked together). False if none differ."""
+    def update(self, context: Context, changes: dict[str, Any], rewritten: dict[str, Any] | None = None) -> bool:
+        """Changes any editable fields at once (limit and value checked together). False if none differ.
+
+        `rewritten` says a model condensed the new value (its provenance): recorded as ValueRewritten.
+        """
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             field = sorted(unknown)[0]
@@ -228,7 +237,9 @@ class Block(TenantAggregate):
         shrinking = "limit" in differing and limit < self.limit
         if "limit" in differing and not shrinking:
             self._limit_changed(limit=limit, **context.event_fields())
-        if "value" in differing:
+        if "value" in differing and rewritten is not None:
+            self._value_rewritten(value=value, provenance=rewritten, **context.event_fields())
+        elif "value" in differing:
             self._value_replaced(value=value, **context.event_fields())
         if shrinking:
             self._limit_changed(limit=limit, **context.event_fields())
@@ -271,6 +282,18 @@ class Block(TenantAggregate):
 
     @event(ValueReplaced)
     def _value_replaced(self, value: str, tenant_id: str, actor_id: str, request_id: str) -> None:  # noqa: ARG002
+        self.value = value
+        self.updated_by = actor_id
+
+    @event(ValueRewritten)
+    def _value_rewritten(
+        self,
+        value: str,
+        provenance: dict[str, Any],  # noqa: ARG002 - kept in the event only
+        tenant_id: str,  # noqa: ARG002
+        actor_id: str,
+        request_id: str,  # noqa: ARG002
+    ) -> None:
         self.value = value
         self.updated_by = actor_id
 

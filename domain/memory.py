@@ -60,10 +60,21 @@ def check_validity(valid_from: datetime | None, valid_to: datetime | None) -> No
         raise InvalidMemoryError("valid_to", "valid_to must not be before valid_from")
 
 
+def _no_provenance(state: dict[str, Any]) -> None:
+    """Version 1 of the event had no provenance: it was written by a person through the API."""
+    state["provenance"] = None
+
+
 class Memory(TenantAggregate):
-    """One memory of a tenant, optionally scoped to a user, an agent and a run."""
+    """One memory of a tenant, optionally scoped to a user, an agent and a run.
+
+    Events written by a job (extraction, consolidation) carry `provenance`: where the change came from (job,
+    episode, source messages, provider, model, prompt version); events written through the API carry None.
+    """
 
     class Created(TenantAggregate.Created):
+        class_version = 2
+        upcast_v1_v2 = staticmethod(_no_provenance)
         text: str
         user_id: str | None
         agent_id: str | None
@@ -72,12 +83,18 @@ class Memory(TenantAggregate):
         metadata: dict[str, Any]
         valid_from: datetime | None
         valid_to: datetime | None
+        provenance: dict[str, Any] | None
 
     class Updated(TenantAggregate.Event):
+        class_version = 2
+        upcast_v1_v2 = staticmethod(_no_provenance)
         changes: dict[str, Any]
+        provenance: dict[str, Any] | None
 
     class Deleted(TenantAggregate.Event):
-        pass
+        class_version = 2
+        upcast_v1_v2 = staticmethod(_no_provenance)
+        provenance: dict[str, Any] | None
 
     class Restored(TenantAggregate.Event):
         pass
@@ -96,6 +113,7 @@ class Memory(TenantAggregate):
         metadata: dict[str, Any] | None = None,
         valid_from: datetime | None = None,
         valid_to: datetime | None = None,
+        provenance: dict[str, Any] | None = None,
     ) -> Memory:
         """Checks every rule, then records Created."""
         metadata = {} if metadata is None else metadata
@@ -115,6 +133,7 @@ class Memory(TenantAggregate):
             metadata=metadata,
             valid_from=valid_from,
             valid_to=valid_to,
+            provenance=provenance,
             **context.event_fields(),
         )
 
@@ -134,6 +153,7 @@ class Memory(TenantAggregate):
         metadata: dict[str, Any],
         valid_from: datetime | None,
         valid_to: datetime | None,
+        provenance: dict[str, Any] | None,  # noqa: ARG002 - kept in the event only
     ) -> None:
         self.tenant_id = tenant_id
         self.text = text
@@ -162,7 +182,7 @@ class Memory(TenantAggregate):
             "deleted": self.deleted,
         }
 
-    def update(self, context: Context, changes: dict[str, Any]) -> bool:
+    def update(self, context: Context, changes: dict[str, Any], provenance: dict[str, Any] | None = None) -> bool:
         """Changes editable fields; records Updated with only the fields that differ. False if none did."""
         if self.deleted:
             raise MemoryDeletedError("the memory is deleted; restore it before editing it")
@@ -180,23 +200,30 @@ class Memory(TenantAggregate):
         differing = {name: value for name, value in changes.items() if getattr(self, name) != value}
         if not differing:
             return False
-        self._updated(changes=differing, **context.event_fields())
+        self._updated(changes=differing, provenance=provenance, **context.event_fields())
         return True
 
     @event(Updated)
-    def _updated(self, changes: dict[str, Any], tenant_id: str, actor_id: str, request_id: str) -> None:  # noqa: ARG002
+    def _updated(
+        self,
+        changes: dict[str, Any],
+        provenance: dict[str, Any] | None,  # noqa: ARG002
+        tenant_id: str,  # noqa: ARG002
+        actor_id: str,
+        request_id: str,  # noqa: ARG002
+    ) -> None:
         for name, value in changes.items():
             setattr(self, name, value)
         self.updated_by = actor_id
 
-    def delete(self, context: Context) -> None:
+    def delete(self, context: Context, provenance: dict[str, Any] | None = None) -> None:
         """Soft delete: the memory leaves reads and search until it is restored."""
         if self.deleted:
             raise MemoryDeletedError("the memory is already deleted")
-        self._deleted(**context.event_fields())
+        self._deleted(provenance=provenance, **context.event_fields())
 
     @event(Deleted)
-    def _deleted(self, tenant_id: str, actor_id: str, request_id: str) -> None:  # noqa: ARG002
+    def _deleted(self, provenance: dict[str, Any] | None, tenant_id: str, actor_id: str, request_id: str) -> None:  # noqa: ARG002
         self.deleted = True
         self.updated_by = actor_id
 

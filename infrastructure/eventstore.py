@@ -78,6 +78,9 @@ class PostgresEventPositions:
             "SELECT originator_id, max(originator_version) AS version FROM {table}"
             " WHERE originator_id = ANY(%s) GROUP BY originator_id"
         ).format(table=Identifier(EVENTS_TABLE))
+        self._head = SQL("SELECT coalesce(max(notification_id), 0) AS head FROM {table}").format(
+            table=Identifier(EVENTS_TABLE)
+        )
 
     def position_of(self, originator_id: UUID, version: int) -> int:
         with self._datastore.transaction(commit=False) as cursor:
@@ -91,6 +94,13 @@ class PostgresEventPositions:
         with self._datastore.transaction(commit=False) as cursor:
             cursor.execute(self._latest, (list(originator_ids),), prepare=True)
             return {row["originator_id"]: int(row["version"]) for row in cursor.fetchall()}
+
+    def head(self) -> int:
+        """The position of the last event in the log (0 when it is empty)."""
+        with self._datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._head, prepare=True)
+            row = cursor.fetchone()
+        return int(row["head"]) if row else 0
 
     def ping(self) -> None:
         with self._datastore.transaction(commit=False) as cursor:

@@ -27,6 +27,7 @@ from agentmem.infrastructure.postgres_agents import agents_projection, prepare_a
 from agentmem.infrastructure.postgres_audit import PostgresAuditView, prepare_audit
 from agentmem.infrastructure.postgres_blocks import blocks_projection, prepare_blocks
 from agentmem.infrastructure.postgres_directory import PostgresDirectoryView, prepare_directory
+from agentmem.infrastructure.postgres_jobs import jobs_projection, prepare_jobs
 from agentmem.infrastructure.postgres_memories import PostgresMemoryView, create_table, drop_ddl, hnsw_ddl
 from agentmem.infrastructure.postgres_tools import (
     prepare_tool_runs,
@@ -81,6 +82,7 @@ PLAIN: list[PlainReadModel] = [
     PlainReadModel(USAGE, prepare_usage, usage_projection),
     PlainReadModel(TOOLS, prepare_tools, tools_projection),
     PlainReadModel(TOOL_RUNS, prepare_tool_runs, tool_runs_projection),
+    PlainReadModel("jobs", prepare_jobs, jobs_projection),
 ]
 """Plain read models (audit trail, lists); their tracking name is their name."""
 

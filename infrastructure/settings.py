@@ -197,6 +197,11 @@ class Settings:
     bootstrap_email: str = "admin@agentmem.local"
     bootstrap_password: str | None = None
     llm: LLMSettings = field(default_factory=LLMSettings)
+    job_queue: str = "agentmem:jobs"
+    job_concurrency: int = 4
+    job_max_attempts: int = 3
+    job_retry_seconds: float = 5.0
+    job_timeout: float = 300.0
     url: str | None = None
     api_key: str | None = None
 
@@ -229,6 +234,11 @@ class Settings:
             sandbox_bwrap=env.get("AGENTMEM_SANDBOX_BWRAP") or None,
             tool_concurrency=_int(env, "AGENTMEM_TOOL_CONCURRENCY", defaults.tool_concurrency, minimum=1),
             tool_queue=_int(env, "AGENTMEM_TOOL_QUEUE", defaults.tool_queue),
+            job_queue=env.get("AGENTMEM_JOB_QUEUE") or defaults.job_queue,
+            job_concurrency=_int(env, "AGENTMEM_JOB_CONCURRENCY", defaults.job_concurrency, minimum=1),
+            job_max_attempts=_int(env, "AGENTMEM_JOB_MAX_ATTEMPTS", defaults.job_max_attempts, minimum=1),
+            job_retry_seconds=_float(env, "AGENTMEM_JOB_RETRY_SECONDS", defaults.job_retry_seconds),
+            job_timeout=_float(env, "AGENTMEM_JOB_TIMEOUT", defaults.job_timeout),
             **_auth_settings(env, defaults),
             url=env.get("AGENTMEM_URL") or None,
             api_key=env.get("AGENTMEM_API_KEY") or None,
@@ -267,6 +277,11 @@ class Settings:
             "AGENTMEM_MAX_MEMORIES_PER_ORG": str(self.max_memories_per_org),
             "AGENTMEM_BOOTSTRAP_EMAIL": self.bootstrap_email,
             **self.llm.as_env(),
+            "AGENTMEM_JOB_QUEUE": self.job_queue,
+            "AGENTMEM_JOB_CONCURRENCY": str(self.job_concurrency),
+            "AGENTMEM_JOB_MAX_ATTEMPTS": str(self.job_max_attempts),
+            "AGENTMEM_JOB_RETRY_SECONDS": str(self.job_retry_seconds),
+            "AGENTMEM_JOB_TIMEOUT": str(self.job_timeout),
         }
         for name, value in (
             ("AGENTMEM_SECRET_KEY", self.secret_key),

@@ -43,7 +43,8 @@ def hit(found: Hit) -> dict[str, Any]:
 
 
 def history(aggregate_id: Any, entries: list[HistoryEntry]) -> dict[str, Any]:
-    """Every version: event, time, actor, request id, and each changed field's old and new value."""
+    """Every version: event, time, actor, request id, each changed field's old and new value, and the provenance of
+    a change a job made."""
     return {
         "id": str(aggregate_id),
         "versions": [
@@ -54,6 +55,7 @@ def history(aggregate_id: Any, entries: list[HistoryEntry]) -> dict[str, Any]:
                 "actor_id": e.actor_id,
                 "request_id": e.request_id,
                 "changes": e.changes,
+                **({"provenance": e.provenance} if e.provenance else {}),
             }
             for e in entries
         ],

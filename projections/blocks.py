@@ -73,7 +73,7 @@ class BlocksProjection(RowProjection):
     def process_event(envelope: Envelope) -> Change:
         """The change one later event makes to its block's row."""
         event, change = envelope.event, Change.of(envelope)
-        if isinstance(event, (Block.ValueReplaced, Block.Reverted)):
+        if isinstance(event, (Block.ValueReplaced, Block.ValueRewritten, Block.Reverted)):
             change.columns = {"value": event.value}
         elif isinstance(event, Block.ValueAppended):
             change.appended = {"value": event.text}

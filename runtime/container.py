@@ -14,14 +14,21 @@ from redis.asyncio import Redis
 
 from agentmem.application.agents import AgentApplication
 from agentmem.application.authentication import Authenticator, Limits
+from agentmem.application.block_rewrite import BlockWrites
 from agentmem.application.blocks import BlockApplication
+from agentmem.application.consolidation import Consolidation
 from agentmem.application.conversations import ConversationApplication
 from agentmem.application.core_memory import CoreMemory
 from agentmem.application.events import EventFeed
+from agentmem.application.extraction import Extraction
 from agentmem.application.identity import IdentityApplication
+from agentmem.application.job_requests import Jobs
+from agentmem.application.job_runner import JobRunner
+from agentmem.application.jobs import JobApplication, JobPolicy
 from agentmem.application.language_models import MeteredModels
 from agentmem.application.lists import Lists
 from agentmem.application.memories import MemoryApplication
+from agentmem.application.memory_changes import MemoryChanges
 from agentmem.application.memory_writes import MemoryWrites
 from agentmem.application.operations import ProjectionMonitor
 from agentmem.application.quota import MemoryQuota
@@ -32,6 +39,7 @@ from agentmem.application.tool_runs import ToolRunner
 from agentmem.application.tools import ToolApplication
 from agentmem.application.transfer import OrganizationExport
 from agentmem.application.usage import UsageApplication, UsageReport
+from agentmem.infrastructure.arq_jobs import ArqJobQueue, RedisScopeLocks
 from agentmem.infrastructure.bubblewrap import bubblewrap_sandbox
 from agentmem.infrastructure.database import async_pool
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
@@ -45,6 +53,7 @@ from agentmem.infrastructure.postgres_audit import PostgresAuditTrail
 from agentmem.infrastructure.postgres_blocks import PostgresBlockQueries
 from agentmem.infrastructure.postgres_directory import PostgresDirectory
 from agentmem.infrastructure.postgres_events import PostgresLogSignal, PostgresTenantLog
+from agentmem.infrastructure.postgres_jobs import PostgresJobQueries
 from agentmem.infrastructure.postgres_tools import PostgresToolQueries
 from agentmem.infrastructure.postgres_usage import PostgresUsageQueries
 from agentmem.infrastructure.quotas import RedisQuotaStore, RequestRateLimiter
@@ -71,6 +80,9 @@ class Container:
     usage_report: UsageReport
     events: EventFeed
     exports: OrganizationExport
+    jobs: Jobs
+    job_runner: JobRunner
+    job_queries: PostgresJobQueries
 
     def __init__(self, settings: Settings) -> None:
         if not settings.database_url or not settings.redis_url:
@@ -111,6 +123,9 @@ class Container:
         self.secrets = SecretApplication(env, vault=vault, factory=factory, positions=self.positions)
         self.sandbox = bubblewrap_sandbox(settings)
         self.tool_runner = ToolRunner(self.tools, self.secrets, self.sandbox, RunLimits())
+        self.job_app = JobApplication(env, factory=factory, positions=self.positions)
+        self.job_policy = JobPolicy(settings.job_max_attempts, settings.job_retry_seconds, settings.job_timeout)
+        self.block_writes = BlockWrites(self.blocks, self.language_models)
         self._pool: AsyncConnectionPool | None = None
         self._waiter: PostgresPositionWaiter | None = None
         self._signal: PostgresLogSignal | None = None
@@ -139,6 +154,20 @@ class Container:
         tenant_log = PostgresTenantLog(pool)
         self.events = EventFeed(tenant_log, self.identity.mapper, self._signal)
         self.exports = OrganizationExport(tenant_log, self.identity)
+        self._start_jobs(pool, quota)
+
+    def _start_jobs(self, pool: AsyncConnectionPool, quota: MemoryQuota) -> None:
+        """The job use cases: queuing and following jobs (API), and running them (the job worker)."""
+        queue = ArqJobQueue(self.redis, self.settings.job_queue)
+        locks = RedisScopeLocks(self.redis)
+        changes = MemoryChanges(self.memories)
+        models, policy = self.language_models, self.job_policy
+        extraction = Extraction(self.job_app, changes, models, self.reads, self.positions, locks, quota, policy)
+        consolidation = Consolidation(changes, models, self.reads, self.positions, locks, quota, policy)
+        handlers = {"extraction": extraction, "consolidation": consolidation}
+        self.job_runner = JobRunner(self.job_app, handlers, queue, policy)
+        self.job_queries = PostgresJobQueries(pool)
+        self.jobs = Jobs(self.job_app, queue, models, extraction, self.job_queries, self.reads, policy)
 
     def daily_token_quota(self, tenant_id: str) -> int | None:
         """The organization's `llm_tokens_per_day` quota (None: no cap)."""

@@ -7,6 +7,7 @@ import contextlib
 import os
 import socket
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from agentmem.application.identity import IssuedKey
@@ -23,6 +24,9 @@ from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import EventLog, Worker
 
+if TYPE_CHECKING:
+    from agentmem.runtime.container import Container
+
 __all__ = [
     "SEARCHABLE",
     "DataDirInUseError",
@@ -35,6 +39,7 @@ __all__ = [
     "prepare",
     "projection_worker",
     "rebuild",
+    "run_job_worker",
     "run_projection_worker",
 ]
 
@@ -109,6 +114,36 @@ def run_projection_worker(settings: Settings) -> None:
         signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
         signal.signal(signal.SIGINT, lambda *_: worker.stop.set())
         worker.run()
+
+
+async def run_jobs(container: Container, handle_signals: bool = True) -> None:
+    """Runs the job worker on a started container until a signal (or its `handle_sig`) stops it."""
+    from agentmem.infrastructure.arq_jobs import job_worker
+
+    worker = job_worker(
+        container.settings, container.job_runner, container.job_queries, container.redis, handle_signals
+    )
+    try:
+        await worker.async_run()
+    except asyncio.CancelledError:
+        pass  # arq cancels its main task to stop
+    finally:
+        await worker.close()
+
+
+def run_job_worker(settings: Settings) -> None:
+    """`agentmem jobs`: runs attempts of queued jobs (extraction, consolidation) until SIGINT or SIGTERM."""
+    from agentmem.runtime.container import Container
+
+    async def main() -> None:
+        container = Container(settings)
+        await container.start()
+        try:
+            await run_jobs(container)
+        finally:
+            await container.close()
+
+    asyncio.run(main())
 
 
 def rebuild(settings: Settings, read_model: str, embedder: str | None) -> str:

@@ -35,6 +35,7 @@ from agentmem.api.schemas.blocks import (
     block_written,
 )
 from agentmem.api.schemas.common import HistoryOut, history_out
+from agentmem.application.block_rewrite import BlockWrites
 from agentmem.application.blocks import BlockApplication, NewBlock
 from agentmem.application.lists import Lists
 from agentmem.domain.base import Context
@@ -45,7 +46,7 @@ class BlockController(Controller):
 
     path = "/v1/blocks"
     tags = ["blocks"]
-    dependencies = {"blocks": provide("blocks"), "lists": provide("lists")}
+    dependencies = {"blocks": provide("blocks"), "lists": provide("lists"), "writes": provide("block_writes")}
 
     @post("/", status_code=HTTP_201_CREATED, sync_to_thread=True, opt={"permission": "blocks:write"})
     def create(self, data: BlockCreate, context: Context, blocks: BlockApplication) -> Response[BlockWriteOut]:
@@ -94,20 +95,30 @@ class BlockController(Controller):
         )
         return BlockPageOut(items=[block_out(b) for b in page.items], next_cursor=page.next_cursor)
 
-    @patch("/{block_id:uuid}", sync_to_thread=True, opt={"permission": "blocks:write"})
-    def update(
-        self, block_id: UUID, data: BlockPatch, context: Context, blocks: BlockApplication, if_match: IfMatch = None
+    @patch("/{block_id:uuid}", opt={"permission": "blocks:write"})
+    async def update(
+        self, block_id: UUID, data: BlockPatch, context: Context, writes: BlockWrites, if_match: IfMatch = None
     ) -> Response[BlockWriteOut]:
-        """Replaces the value and/or changes other fields; `If-Match` guards against lost updates."""
-        changes = {name: getattr(data, name) for name in data.__struct_fields__ if getattr(data, name) is not UNSET}
-        return block_written(blocks.update(block_id, changes, context, expected_version(if_match)))
+        """Replaces the value and/or changes other fields; `If-Match` guards against lost updates; `rewrite: true`
+        has the language model condense a value past the limit (422 without a model or if it still does not fit)."""
+        changes = {
+            name: getattr(data, name)
+            for name in data.__struct_fields__
+            if name != "rewrite" and getattr(data, name) is not UNSET
+        }
+        saved = await writes.update(block_id, changes, context, expected_version(if_match), data.rewrite)
+        return block_written(saved)
 
-    @post("/{block_id:uuid}/append", status_code=200, sync_to_thread=True, opt={"permission": "blocks:write"})
-    def append(
-        self, block_id: UUID, data: BlockAppend, context: Context, blocks: BlockApplication, if_match: IfMatch = None
+    @post("/{block_id:uuid}/append", status_code=200, opt={"permission": "blocks:write"})
+    async def append(
+        self, block_id: UUID, data: BlockAppend, context: Context, writes: BlockWrites, if_match: IfMatch = None
     ) -> Response[BlockWriteOut]:
-        """Adds text at the end of the value; past the limit gets 422 naming the limit and the size."""
-        return block_written(blocks.append(block_id, data.text, context, data.separator, expected_version(if_match)))
+        """Adds text at the end of the value; past the limit gets 422 naming the limit and the size, unless
+        `rewrite: true` has the language model condense value and text to fit."""
+        saved = await writes.append(
+            block_id, data.text, context, data.separator, expected_version(if_match), data.rewrite
+        )
+        return block_written(saved)
 
     @post("/{block_id:uuid}/revert", status_code=200, sync_to_thread=True, opt={"permission": "blocks:write"})
     def revert(

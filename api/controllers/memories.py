@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from msgspec import UNSET
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from msgspec import UNSET, structs
 
 from agentmem.api.boundary import decode_json_parameter
 from agentmem.api.dependencies import provide
@@ -28,7 +29,9 @@ from agentmem.api.params import (
 )
 from agentmem.api.responses import no_content, written
 from agentmem.api.schemas.common import HistoryOut, WriteOut, history_out
+from agentmem.api.schemas.jobs import ConsolidateIn, ExtractionQueuedOut
 from agentmem.api.schemas.memories import (
+    MemoryAdd,
     MemoryBatchCreate,
     MemoryBatchOut,
     MemoryCreate,
@@ -41,15 +44,50 @@ from agentmem.api.schemas.memories import (
     memory_written,
 )
 from agentmem.application.authentication import Principal
+from agentmem.application.base import Saved
+from agentmem.application.job_requests import Jobs
+from agentmem.application.jobs import NewConversation, Queued
 from agentmem.application.memories import MemoryApplication, NewMemory
 from agentmem.application.memory_writes import MemoryWrites
 from agentmem.application.reads import Reads
 from agentmem.application.scopes import memory_scope
 from agentmem.domain.base import Context
+from agentmem.domain.errors import InvalidInput
+from agentmem.domain.memory import DEFAULT_MEMORY_TYPE, Memory
+
+TEXT_ONLY = ("memory_type", "valid_from", "valid_to")
 
 
 def new_memory(data: MemoryCreate) -> NewMemory:
     return NewMemory(**{name: getattr(data, name) for name in data.__struct_fields__})
+
+
+def conversation(data: MemoryAdd) -> NewConversation:
+    """The messages of an add, checked to come without the fields only a single text takes."""
+    if data.text is not None:
+        raise InvalidInput("text", "give text or messages, not both")
+    for name in TEXT_ONLY:
+        if getattr(data, name) is not None:
+            raise InvalidInput(name, f"{name} applies to text; extraction sets it for each memory it finds")
+    messages = [{k: v for k, v in structs.asdict(m).items() if v is not None} for m in data.messages or ()]
+    return NewConversation(messages, data.user_id, data.agent_id, data.run_id, data.metadata)
+
+
+def batch_written(results: list[Saved[Memory]]) -> Response[MemoryBatchOut]:
+    position = max(r.position for r in results)
+    body = MemoryBatchOut(
+        memories=[WriteOut(id=str(r.aggregate.id), version=1, position=r.position) for r in results],
+        position=position,
+    )
+    return written(body, position, status_code=HTTP_201_CREATED)
+
+
+def queued_out(queued: Queued) -> Response[ExtractionQueuedOut]:
+    """202 for a queued job: its id, its episode's, its status, and the position of its Created event."""
+    job = queued.job
+    episode_id = str(job.episode_id) if job.episode_id else None
+    body = ExtractionQueuedOut(job_id=str(job.id), episode_id=episode_id, status=job.status, position=queued.position)
+    return written(body, queued.position, status_code=HTTP_202_ACCEPTED)
 
 
 class MemoryController(Controller):
@@ -57,20 +95,64 @@ class MemoryController(Controller):
 
     path = "/v1/memories"
     tags = ["memories"]
-    dependencies = {"memories": provide("memories"), "writes": provide("memory_writes"), "reads": provide("reads")}
+    dependencies = {
+        "memories": provide("memories"),
+        "writes": provide("memory_writes"),
+        "reads": provide("reads"),
+        "jobs": provide("jobs"),
+    }
 
-    @post("/", status_code=HTTP_201_CREATED, opt={"permission": "memories:write"})
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        opt={"permission": "memories:write"},
+        responses={
+            HTTP_202_ACCEPTED: ResponseSpec(
+                ExtractionQueuedOut, description="The conversation is queued for extraction."
+            )
+        },
+    )
     async def add(
         self,
-        data: MemoryCreate,
+        data: MemoryAdd,
         context: Context,
         principal: Principal,
         writes: MemoryWrites,
+        jobs: Jobs,
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[MemoryWriteOut]:
-        """Adds a memory (429 when the organization's memory quota is full)."""
-        saved = await writes.add(new_memory(data), context, principal.max_memories, idempotency_key)
-        return memory_written(saved, HTTP_201_CREATED)
+    ) -> Response[Any]:
+        """Adds a memory (`text`) → 201; or a conversation (`messages`): extracted by the model in a job → 202
+        (`infer`, the default; 503 without a model), or each message as an episodic memory → 201 (`infer: false`)."""
+        if data.messages is None:
+            if data.text is None:
+                raise InvalidInput("text", "give text, or messages to remember")
+            if data.infer is not None:
+                raise InvalidInput("infer", "infer applies to messages")
+            fields = {k: getattr(data, k) for k in ("text", "user_id", "agent_id", "run_id", "metadata", *TEXT_ONLY)}
+            new = NewMemory(**fields | {"memory_type": data.memory_type or DEFAULT_MEMORY_TYPE})
+            return memory_written(await writes.add(new, context, principal.max_memories, idempotency_key), 201)
+        said = conversation(data)
+        if data.infer is False:
+            return batch_written(await writes.add_messages(said, context, principal.max_memories, idempotency_key))
+        return queued_out(await jobs.add_conversation(said, context, principal.max_memories, idempotency_key))
+
+    @post("/consolidate", status_code=HTTP_202_ACCEPTED, opt={"permission": "memories:write"})
+    async def consolidate(
+        self, data: ConsolidateIn, context: Context, principal: Principal, jobs: Jobs
+    ) -> Response[ExtractionQueuedOut]:
+        """Queues a job that merges near-duplicates and retires contradicted memories of a scope (`dry_run`
+        records what it would do); 503 without a model."""
+        scope = {"user_id": data.user_id, "agent_id": data.agent_id, "run_id": data.run_id}
+        queued = await jobs.consolidate(
+            scope,
+            context,
+            principal.max_memories,
+            dry_run=data.dry_run,
+            limit=data.limit,
+            model=data.model,
+            prompt_version=data.prompt_version,
+        )
+        return queued_out(queued)
 
     @post("/batch", status_code=HTTP_201_CREATED, opt={"permission": "memories:write"})
     async def add_batch(
@@ -83,13 +165,7 @@ class MemoryController(Controller):
     ) -> Response[MemoryBatchOut]:
         """Adds up to 1,000 memories in one transaction: all or none."""
         items = [new_memory(m) for m in data.memories]
-        results = await writes.add_batch(items, context, principal.max_memories, idempotency_key)
-        position = max(r.position for r in results)
-        body = MemoryBatchOut(
-            memories=[WriteOut(id=str(r.aggregate.id), version=1, position=r.position) for r in results],
-            position=position,
-        )
-        return written(body, position, status_code=HTTP_201_CREATED)
+        return batch_written(await writes.add_batch(items, context, principal.max_memories, idempotency_key))
 
     @get("/{memory_id:uuid}", sync_to_thread=True, opt={"permission": "memories:read"})
     def get_memory(

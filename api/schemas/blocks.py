@@ -47,6 +47,8 @@ class BlockPatch(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults
     description: Description | UnsetType | None = UNSET
     read_only: bool | UnsetType = UNSET
     metadata: dict[str, Any] | UnsetType = UNSET
+    rewrite: bool = False
+    """A value past the limit is condensed by the language model to fit, instead of refused."""
 
 
 class BlockAppend(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -54,6 +56,8 @@ class BlockAppend(Struct, forbid_unknown_fields=True, kw_only=True):
 
     text: Annotated[str, Meta(min_length=1, max_length=MAX_LIMIT)]
     separator: Annotated[str, Meta(max_length=16)] = "\n"
+    rewrite: bool = False
+    """Past the limit, the language model condenses the value and the text together to fit, instead of a 422."""
 
 
 class BlockRevert(Struct, forbid_unknown_fields=True, kw_only=True):

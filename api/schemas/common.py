@@ -43,8 +43,9 @@ class HistoryChange(Struct):
     new: Any
 
 
-class HistoryEntryOut(Struct):
-    """One version of an aggregate: which event made it, when, by whom, in which request, changing what."""
+class HistoryEntryOut(Struct, omit_defaults=True):
+    """One version of an aggregate: which event made it, when, by whom, in which request, changing what; and, for a
+    change a job or a model made, its provenance (job, episode, source messages, provider, model, prompt version)."""
 
     version: int
     event_type: str
@@ -52,6 +53,7 @@ class HistoryEntryOut(Struct):
     actor_id: str
     request_id: str
     changes: dict[str, HistoryChange]
+    provenance: dict[str, Any] | None = None
 
 
 class HistoryOut(Struct):
@@ -73,6 +75,7 @@ def history_out(aggregate_id: UUID, entries: list[HistoryEntry]) -> HistoryOut:
                 actor_id=e.actor_id,
                 request_id=e.request_id,
                 changes={k: HistoryChange(old=v["old"], new=v["new"]) for k, v in e.changes.items()},
+                provenance=e.provenance,
             )
             for e in entries
         ],

@@ -12,6 +12,7 @@ from agentmem.api.responses import written
 from agentmem.api.schemas.common import WriteOut
 from agentmem.application.base import Saved
 from agentmem.application.memories import MAX_BATCH
+from agentmem.domain.episode import MAX_CONTENT_CHARS, MAX_MESSAGES, MAX_NAME_CHARS
 from agentmem.domain.memory import MAX_SCOPE_ID_CHARS, MAX_TEXT_CHARS, Memory
 from agentmem.projections.queries import Hit, MemoryRow
 
@@ -29,6 +30,31 @@ class MemoryCreate(Struct, forbid_unknown_fields=True, kw_only=True):
     agent_id: ScopeId | None = None
     run_id: ScopeId | None = None
     memory_type: MemoryType = "semantic"
+    metadata: dict[str, Any] = {}
+    valid_from: AwareDatetime | None = None
+    valid_to: AwareDatetime | None = None
+
+
+class ConversationMessage(Struct, forbid_unknown_fields=True, kw_only=True):
+    """One message of a conversation to remember (mem0's shape)."""
+
+    role: Literal["user", "assistant", "system", "tool"]
+    content: Annotated[str, Meta(min_length=1, max_length=MAX_CONTENT_CHARS)]
+    name: Annotated[str, Meta(min_length=1, max_length=MAX_NAME_CHARS)] | None = None
+    created_at: AwareDatetime | None = None
+
+
+class MemoryAdd(Struct, forbid_unknown_fields=True, kw_only=True):
+    """A memory to add (`text`), or a conversation to remember (`messages`): with `infer` (the default for
+    messages) the model extracts the facts in a job (202); without, each message becomes an episodic memory (201)."""
+
+    text: Text | None = None
+    messages: Annotated[list[ConversationMessage], Meta(min_length=1, max_length=MAX_MESSAGES)] | None = None
+    infer: bool | None = None
+    user_id: ScopeId | None = None
+    agent_id: ScopeId | None = None
+    run_id: ScopeId | None = None
+    memory_type: MemoryType | None = None
     metadata: dict[str, Any] = {}
     valid_from: AwareDatetime | None = None
     valid_to: AwareDatetime | None = None

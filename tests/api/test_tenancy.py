@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from agentmem.runtime.container import Container
 from tests.clients import ApiClient, Org, create_org
+from tests.scripted_model import ScriptedModel, scripted
 
 pytestmark = pytest.mark.usefixtures("worker")
 WORD = f"zanzibar{uuid.uuid4().hex[:6]}"
@@ -147,22 +149,25 @@ def test_a_audit_shows_a_changes_with_actors_and_nothing_of_b(world: World) -> N
     assert b_trail == []
 
 
+BODIES: dict[str, dict[str, Any]] = {
+    "/messages": {"messages": [{"role": "user", "content": "hi"}], "query": "hi"},
+    "/messages/search": {"messages": [{"role": "user", "content": "hi"}], "query": "hi"},
+    "/blocks": {"block_ids": [str(uuid.uuid4())]},
+    "/append": {"text": "more"},
+    "/revert": {"version": 1},
+    "/run": {"args": {}},
+    "/reextract": {},
+    "/retry": {},
+}
+
+
 def plausible_body(path: str) -> dict[str, Any]:
     """A body that passes validation where one is needed, so the lookup itself is what answers."""
-    if path.endswith("/messages") or path.endswith("/messages/search"):
-        return {"messages": [{"role": "user", "content": "hi"}], "query": "hi"}
-    if path.endswith("/blocks"):
-        return {"block_ids": [str(uuid.uuid4())]}
-    if path.endswith("/append"):
-        return {"text": "more"}
-    if path.endswith("/revert"):
-        return {"version": 1}
-    if path.endswith("/run"):
-        return {"args": {}}
-    return {"text": "B was here", "name": "B was here"}
+    suffix = next((s for s in BODIES if path.endswith(s)), None)
+    return BODIES[suffix] if suffix else {"text": "B was here", "name": "B was here"}
 
 
-def test_every_route_treats_a_ids_exactly_like_missing_ids(world: World) -> None:
+def test_every_route_treats_a_ids_exactly_like_missing_ids(world: World, container: Container) -> None:
     """For each route with an id in its path, B gets the same answer for A's id as for an unknown one."""
     from tests.api.test_auth import app_routes
 
@@ -171,6 +176,8 @@ def test_every_route_treats_a_ids_exactly_like_missing_ids(world: World) -> None
     agent = a.post("/v1/agents", json={"name": "a-agent", "block_ids": [block["id"]]}).json()
     message = a.post(f"/v1/agents/{agent['id']}/messages", json={"messages": [{"role": "user", "content": "hi"}]})
     tool = a.post("/v1/tools", json={"name": "a_tool", "language": "bash", "source": "echo 1"}).json()
+    with scripted(container, ScriptedModel()):  # queued only: the job never runs here
+        queued = a.post("/v1/memories", json={"messages": [{"role": "user", "content": "I live in Oslo"}]}).json()
     ids = {
         "memory_id": world.memory["id"],
         "user_id": world.user["id"],
@@ -180,6 +187,8 @@ def test_every_route_treats_a_ids_exactly_like_missing_ids(world: World) -> None
         "agent_id": agent["id"],
         "message_id": message.json()["messages"][0]["id"],
         "tool_id": tool["id"],
+        "job_id": queued["job_id"],
+        "episode_id": queued["episode_id"],
     }
     statuses: list[int] = []
     for method, path, handler in app_routes(a.http.app):
