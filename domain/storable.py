@@ -4,6 +4,10 @@ PostgreSQL `text` and `jsonb` refuse the NUL character, and `jsonb` refuses NaN 
 one would be stored (the event store keeps bytes) and then stall every projection that tries to apply it, so the
 application refuses such values before recording, whichever entrypoint (HTTP, MCP, a job, a model's answer)
 produced them. The HTTP API refuses them earlier still, naming the request field.
+
+Logs written by older servers may still hold such events. `storable_form` is what a read model stores for them:
+the same value with each NUL replaced by U+FFFD (the Unicode replacement character, visibly "a character was
+here") and each non-finite number by null. The event log keeps the original; history and time travel read it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 NUL = "\x00"
+REPLACEMENT = "\ufffd"
 MAX_DEPTH = 64
 """Nesting deeper than this is refused too: JSON read models and recursive code have limits of their own."""
 
@@ -41,3 +46,22 @@ def _scalar(value: Any, path: str) -> tuple[str, str] | None:
     if isinstance(value, float) and not math.isfinite(value):
         return path, "must be a finite number"
     return None
+
+
+def storable_text(text: str) -> str:
+    """The text with each NUL replaced by U+FFFD (the same object when there is none: the common case is free)."""
+    return text.replace(NUL, REPLACEMENT) if NUL in text else text
+
+
+def storable_form(value: Any) -> Any:
+    """A JSON-like value as a read model can store it: text (keys too) through `storable_text`, non-finite numbers
+    as None; anything else as it is."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {storable_form(k) if isinstance(k, str) else k: storable_form(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable_form(v) for v in value]
+    return value

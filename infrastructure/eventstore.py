@@ -1,4 +1,4 @@
-"""The PostgreSQL event store: how eventsourcing connects, and log positions of recorded events."""
+"""The PostgreSQL event store: how eventsourcing connects, log positions of recorded events, and reading the log."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import Environment, retry
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Composed, Identifier
 
-from agentmem.application.base import LOG_NAME
+from agentmem.application.base import LOG_NAME, AgentMemApplication
 
 EVENTS_TABLE = f"{LOG_NAME}_events"
 
@@ -105,3 +105,23 @@ class PostgresEventPositions:
     def ping(self) -> None:
         with self._datastore.transaction(commit=False) as cursor:
             cursor.execute("SELECT 1")
+
+
+class EventLog:
+    """Reads the shared event log in position order and decodes events."""
+
+    def __init__(self, database_url: str, pool_size: int = 2) -> None:
+        factory = make_factory(database_url, pool_size)
+        self._app = AgentMemApplication(event_store_env(database_url, pool_size), factory=factory)
+
+    def after(self, position: int, limit: int) -> Sequence[Notification]:
+        return self._app.recorder.select_notifications(start=position + 1, limit=limit)
+
+    def head(self) -> int:
+        return self._app.recorder.max_notification_id() or 0
+
+    def decode(self, notification: Notification) -> Any:
+        return self._app.mapper.to_domain_event(notification)
+
+    def close(self) -> None:
+        self._app.close()

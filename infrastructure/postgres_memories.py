@@ -17,13 +17,13 @@ A scope is 'u:<user_id>' (or 'u:' for memories without a user) or 't' for the wh
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg.sql import SQL, Composable, Composed, Identifier, Literal, Placeholder
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from agentmem.infrastructure.postgres_tracking import move_tracking
@@ -309,7 +309,7 @@ class PostgresMemoryView:
             "run_id": row.run_id,
             "memory_type": row.memory_type,
             "text": row.text,
-            "metadata": json.dumps(row.metadata),
+            "metadata": Jsonb(row.metadata),
             "valid_from": row.valid_from,
             "valid_to": row.valid_to,
             "created_at": row.created_at,
@@ -327,5 +327,5 @@ class PostgresMemoryView:
             "updated_by": change.updated_by,
         }
         for column, value in change.columns.items():
-            params[column] = json.dumps(value) if column == "metadata" else value
+            params[column] = Jsonb(value) if column == "metadata" else value
         return params

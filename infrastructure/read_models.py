@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
-from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
 from agentmem.infrastructure.analytics import prepare_analytics
 from agentmem.infrastructure.embedders import LOCAL_SPEC, embedder_for
 from agentmem.infrastructure.embedding_cache import CachedEmbedder
+from agentmem.infrastructure.eventstore import EventLog
 from agentmem.infrastructure.postgres_agents import agents_projection, prepare_agents
 from agentmem.infrastructure.postgres_audit import PostgresAuditView, prepare_audit
 from agentmem.infrastructure.postgres_blocks import blocks_projection, prepare_blocks
@@ -40,12 +40,13 @@ from agentmem.infrastructure.postgres_tracking import (
     ReadModel,
     active_read_model,
     ensure_tracking,
+    forget_tracking,
     switch_read_model,
 )
 from agentmem.infrastructure.postgres_usage import prepare_usage, usage_projection
 from agentmem.infrastructure.rls import ensure_reader_role
+from agentmem.infrastructure.runner import Progress, ProjectionRunner, RetryPolicy
 from agentmem.infrastructure.settings import Settings
-from agentmem.infrastructure.worker import EventLog, Progress, ProjectionRunner
 from agentmem.projections.audit import AUDIT, AuditProjection
 from agentmem.projections.base import Projection
 from agentmem.projections.directory import DIRECTORY, DirectoryProjection
@@ -138,12 +139,18 @@ def searchable_runner(
 ) -> ProjectionRunner:
     view = PostgresMemoryView(pool, table, settings.text_search_config)
     embedder = CachedEmbedder(embedder_for(embedder_spec, settings), pool)
-    return ProjectionRunner(SEARCHABLE[name](table, view, embedder), event_log, pool.connection, batch_size)
+    projection = SEARCHABLE[name](table, view, embedder)
+    return ProjectionRunner(projection, event_log, pool.connection, batch_size, retry_policy(settings))
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(settings.projection_max_attempts, settings.projection_retry_seconds)
 
 
 def active_runners(settings: Settings, pool: ConnectionPool, event_log: EventLog) -> list[ProjectionRunner]:
     """The runners a worker drives: each searchable read model's serving table, and every plain one."""
-    runners = [ProjectionRunner(p.projection(pool, settings), event_log, pool.connection) for p in PLAIN]
+    policy = retry_policy(settings)
+    runners = [ProjectionRunner(p.projection(pool, settings), event_log, pool.connection, policy=policy) for p in PLAIN]
     with pool.connection() as conn:
         models = [active_read_model(conn, name) for name in SEARCHABLE]
     for model in models:
@@ -173,7 +180,7 @@ def rebuild_searchable(
         table = next_table(name, current.table)
         for statement in drop_ddl(table):  # a build that died half-way starts again
             conn.execute(statement)
-        conn.execute("DELETE FROM projection_tracking WHERE name = %s", (table,))
+        forget_tracking(conn, table)
         create_table(conn, table, dimension, with_hnsw=False)
         ensure_tracking(conn, table)
     runner = searchable_runner(settings, pool, event_log, name, table, embedder_spec, batch_size=1024)
@@ -190,7 +197,7 @@ def rebuild_searchable(
     with pool.connection() as conn:
         for statement in drop_ddl(current.table):
             conn.execute(statement)
-        conn.execute(SQL("DELETE FROM projection_tracking WHERE name = %s"), (current.table,))
+        forget_tracking(conn, current.table)
         switched = active_read_model(conn, name)
     assert switched is not None
     return switched

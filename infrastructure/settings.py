@@ -188,6 +188,8 @@ class Settings:
     sandbox_bwrap: str | None = None
     tool_concurrency: int = 4
     tool_queue: int = 16
+    projection_max_attempts: int = 5
+    projection_retry_seconds: float = 1.0
     secret_key: str | None = None
     token_ttl: int = 24 * 3600
     jwt_algorithm: str = "HS256"
@@ -230,6 +232,12 @@ class Settings:
             exact_search_limit=_int(env, "AGENTMEM_EXACT_SEARCH_LIMIT", defaults.exact_search_limit),
             worker_nice=_int(env, "AGENTMEM_WORKER_NICE", defaults.worker_nice),
             worker_embed_threads=_int(env, "AGENTMEM_WORKER_EMBED_THREADS", defaults.worker_embed_threads, minimum=1),
+            projection_max_attempts=_int(
+                env, "AGENTMEM_PROJECTION_MAX_ATTEMPTS", defaults.projection_max_attempts, minimum=1
+            ),
+            projection_retry_seconds=_float(
+                env, "AGENTMEM_PROJECTION_RETRY_SECONDS", defaults.projection_retry_seconds
+            ),
             llm=LLMSettings.from_env(env),
             sandbox_bwrap=env.get("AGENTMEM_SANDBOX_BWRAP") or None,
             tool_concurrency=_int(env, "AGENTMEM_TOOL_CONCURRENCY", defaults.tool_concurrency, minimum=1),
@@ -271,6 +279,8 @@ class Settings:
             "AGENTMEM_WORKER_EMBED_THREADS": str(self.worker_embed_threads),
             "AGENTMEM_TOOL_CONCURRENCY": str(self.tool_concurrency),
             "AGENTMEM_TOOL_QUEUE": str(self.tool_queue),
+            "AGENTMEM_PROJECTION_MAX_ATTEMPTS": str(self.projection_max_attempts),
+            "AGENTMEM_PROJECTION_RETRY_SECONDS": str(self.projection_retry_seconds),
             "AGENTMEM_TOKEN_TTL": str(self.token_ttl),
             "AGENTMEM_JWT_ALGORITHM": self.jwt_algorithm,
             "AGENTMEM_RATE_LIMIT_PER_MINUTE": str(self.rate_limit_per_minute),

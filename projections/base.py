@@ -16,15 +16,36 @@ class Envelope:
     position: int
     event: TenantAggregate.Event
 
+    @property
+    def tenant_id(self) -> str:
+        return getattr(self.event, "tenant_id", "") or ""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldMove:
+    """A held tenant's events applied from `previous` to `position`; `release` ends the hold (it caught up)."""
+
+    tenant_id: str
+    previous: int
+    position: int
+    release: bool
+
 
 @dataclass(frozen=True, slots=True)
 class Tracking:
-    """A projection moves from `previous` to `position`; the move fails if another one got there first."""
+    """A projection moves from `previous` to `position`; the move fails if another one got there first.
+
+    `holds` is the version of the set of held tenants (tenants with a parked event, whose events wait) that the
+    batch left out; the move fails if that set changed meanwhile. With `hold`, the batch is one held tenant's
+    events up to the projection's position (`previous` = `position`), and that hold moves instead.
+    """
 
     name: str
     previous: int
     position: int
     rate: float | None = None
+    holds: int = 0
+    hold: HoldMove | None = None
 
 
 class TrackingConflictError(RuntimeError):

@@ -17,12 +17,13 @@ from agentmem.domain.errors import NotFound
 from agentmem.infrastructure.bootstrap import bootstrap, identity_application
 from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.embedded import DataDirInUseError, DataDirLock, EmbeddedServices
+from agentmem.infrastructure.eventstore import EventLog
 from agentmem.infrastructure.lifetime import die_with_parent, die_with_spawning_parent
 from agentmem.infrastructure.llm.catalog import ProviderCatalog
 from agentmem.infrastructure.read_models import SEARCHABLE, ProgressBar, active_runners, rebuild_searchable
 from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
-from agentmem.infrastructure.worker import EventLog, Worker
+from agentmem.infrastructure.worker import Worker
 
 if TYPE_CHECKING:
     from agentmem.runtime.container import Container

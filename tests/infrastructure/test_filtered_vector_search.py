@@ -13,11 +13,10 @@ from agentmem.application.memories import MemoryApplication, NewMemory
 from agentmem.domain.base import Context
 from agentmem.infrastructure.database import async_pool, sync_pool
 from agentmem.infrastructure.embedders import embedder_for
-from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
+from agentmem.infrastructure.eventstore import EventLog, PostgresEventPositions, event_store_env, make_factory
 from agentmem.infrastructure.postgres_search import PostgresMemorySearch
 from agentmem.infrastructure.read_models import searchable_runner
 from agentmem.infrastructure.settings import Settings
-from agentmem.infrastructure.worker import EventLog
 from agentmem.projections.filters import parse_filter
 from agentmem.projections.queries import Scope
 from tests.stubs.openai_stub import OpenAIStub

@@ -20,11 +20,11 @@ from agentmem.domain.base import Context
 from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.embedders import embedder_for
 from agentmem.infrastructure.embedding_cache import CachedEmbedder
-from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
+from agentmem.infrastructure.eventstore import EventLog, PostgresEventPositions, event_store_env, make_factory
 from agentmem.infrastructure.postgres_memories import PostgresMemoryView, create_table
 from agentmem.infrastructure.read_models import searchable_runner
+from agentmem.infrastructure.runner import ProjectionRunner
 from agentmem.infrastructure.settings import Settings
-from agentmem.infrastructure.worker import EventLog, ProjectionRunner
 from agentmem.projections.memories import MemoriesProjection
 from tests.stubs.openai_stub import OpenAIStub
 

@@ -9,9 +9,10 @@ from litestar.testing import TestClient
 
 from agentmem.api.app import create_app
 from agentmem.infrastructure.database import sync_pool
+from agentmem.infrastructure.eventstore import EventLog
 from agentmem.infrastructure.read_models import rebuild_searchable
+from agentmem.infrastructure.runner import Progress
 from agentmem.infrastructure.settings import Settings
-from agentmem.infrastructure.worker import EventLog, Progress
 from agentmem.runtime.container import Container
 from tests.clients import BOOTSTRAP_KEY
 from tests.stubs.openai_stub import OpenAIStub
