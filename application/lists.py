@@ -49,7 +49,7 @@ class Lists:
         min_position: int | None = None,
     ) -> BlockPage:
         """Blocks by label, or those attached to an agent (which reads the agents read model too)."""
-        await self.reads.wait([BLOCKS, AGENTS] if agent_id else [BLOCKS], min_position)
+        await self.reads.wait([BLOCKS, AGENTS] if agent_id else [BLOCKS], min_position, tenant_id)
         return await self._blocks.list(
             tenant_id,
             label=label,
@@ -72,7 +72,7 @@ class Lists:
         min_position: int | None = None,
     ) -> AgentPage:
         """Agents holding every one of `tags`."""
-        await self.reads.wait([AGENTS], min_position)
+        await self.reads.wait([AGENTS], min_position, tenant_id)
         return await self._agents.list(
             tenant_id, tags=tags, order=order, limit=limit, cursor=cursor, include_deleted=include_deleted
         )
@@ -128,17 +128,17 @@ class Lists:
         min_position: int | None = None,
     ) -> DirectoryPage:
         """Users or API keys of a tenant, or organizations (every one of them for `platform`)."""
-        await self.reads.wait([DIRECTORY], min_position)
+        await self.reads.wait([DIRECTORY], min_position, tenant_id)
         return await self._directory.page(table, tenant_id, limit, cursor, platform=platform)
 
     async def audit(self, query: AuditQuery, min_position: int | None = None) -> AuditPage:
         """One page of a tenant's audit trail."""
-        await self.reads.wait([AUDIT], min_position)
+        await self.reads.wait([AUDIT], min_position, query.tenant_id)
         return await self._audit.page(query)
 
     async def audit_export(self, query: AuditQuery, min_position: int | None = None) -> AsyncIterator[AuditEntry]:
         """Waits for `min_position`, then gives every matching entry, read page by page."""
-        await self.reads.wait([AUDIT], min_position)
+        await self.reads.wait([AUDIT], min_position, query.tenant_id)
         return self._entries(query)
 
     async def _entries(self, query: AuditQuery) -> AsyncIterator[AuditEntry]:

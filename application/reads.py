@@ -36,6 +36,17 @@ class PositionBeyondHeadError(ApplicationError, InvalidInput):
         super().__init__("min_position", f"min_position {wanted} is beyond the end of the event log ({head})")
 
 
+class TenantHeldError(ApplicationError, Unavailable):
+    """An event of this tenant is parked in the read model: it holds the tenant's data up to before that event
+    until an operator retries or skips it (GET /v1/admin/projections lists it)."""
+
+    def __init__(self, name: str, wanted: int, applied_to: int) -> None:
+        super().__init__(
+            f"the {name} read model holds this organization's data up to position {applied_to}, not yet {wanted}: "
+            "an event could not be applied and waits for an operator"
+        )
+
+
 class ReadModelSwitchedError(ApplicationError, Unavailable):
     """The generation a query was running on was switched and dropped under it."""
 
@@ -43,9 +54,10 @@ class ReadModelSwitchedError(ApplicationError, Unavailable):
 class PositionWaiter(Protocol):
     """Knows how far each projection has applied the log, and waits for one to reach a position."""
 
-    async def wait_for(self, name: str, position: int, timeout: float) -> None:  # noqa: ASYNC109
-        """Returns once `name` has applied `position`; ProjectionBehindError after `timeout` seconds,
-        PositionBeyondHeadError at once when the log has not reached `position`."""
+    async def wait_for(self, name: str, position: int, timeout: float, tenant_id: str) -> None:  # noqa: ASYNC109
+        """Returns once `name` has applied `position` for the tenant; ProjectionBehindError after `timeout` seconds,
+        PositionBeyondHeadError at once when the log has not reached `position`, TenantHeldError when the read
+        model holds the tenant back before `position` (a parked event)."""
         ...
 
 
@@ -106,11 +118,12 @@ class Reads:
         self.indexes = indexes
         self.timeout = timeout
 
-    async def wait(self, names: Sequence[str], min_position: int | None) -> None:
-        """Returns once each read model in `names` has applied `min_position` (bounded by the timeout)."""
+    async def wait(self, names: Sequence[str], min_position: int | None, tenant_id: str) -> None:
+        """Returns once each read model in `names` has applied `min_position` for the tenant (bounded by the
+        timeout)."""
         if min_position:
             for name in names:
-                await self.waiter.wait_for(name, min_position, self.timeout)
+                await self.waiter.wait_for(name, min_position, self.timeout, tenant_id)
 
     async def search(
         self,
@@ -126,7 +139,7 @@ class Reads:
         """Hybrid, vector or text search once the read model has applied `min_position`; follows a switch once."""
         for attempt in (1, 2):
             index = await self.indexes.serving(read_model, refresh=attempt == 2)
-            await self.wait([index.tracking_name], min_position)
+            await self.wait([index.tracking_name], min_position, scope.tenant_id)
             started = time.perf_counter()
             vector = await index.embed(query) if mode != "text" else None
             embedded = time.perf_counter()
@@ -156,7 +169,7 @@ class Reads:
     ) -> Page:
         """One page of memories once the read model has applied `min_position`."""
         index = await self.indexes.serving("memories")
-        await self.wait([index.tracking_name], min_position)
+        await self.wait([index.tracking_name], min_position, scope.tenant_id)
         return await index.list(scope, order, limit, cursor, include_deleted)
 
     async def live_memories(self, tenant_id: str) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agentmem.cli import projections as projection_commands
 from agentmem.runtime.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -207,6 +208,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     rebuild_parser.add_argument("read_model", help="which searchable read model: memories or messages")
     rebuild_parser.add_argument("--embedder", help="embedder spec for the new copy, e.g. openai:<model>:<dim>")
     rebuild_parser.add_argument("--data-dir", type=Path, help="data directory of an embedded database")
+    projection_commands.add_commands(projections)
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
     keys_create = keys.add_parser("create", help="issue an API key and print it once")
     keys_create.add_argument("--org", required=True, help="organization name or id")
@@ -272,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         return import_(settings.with_overrides(data_dir=args.data_dir), args.file)
     if args.command == "llm":
         return llm_check(settings)
+    if args.command == "projections" and args.action != "rebuild":
+        return projection_commands.run(settings, args)
     if args.command == "projections":
         return rebuild(settings.with_overrides(data_dir=args.data_dir), args.read_model, args.embedder)
     return 2  # pragma: no cover - argparse rejects unknown commands

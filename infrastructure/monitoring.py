@@ -1,4 +1,4 @@
-"""Projection positions, lag and rate, read from the tracking table and the event log."""
+"""Projection positions, lag, rate and failures, read from the tracking tables and the event log."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from psycopg_pool import AsyncConnectionPool
 
 from agentmem.application.base import AgentMemApplication
-from agentmem.application.operations import ProjectionState
+from agentmem.application.operations import ParkedEvent, ProjectionState
+from agentmem.infrastructure.postgres_holds import parked_events
 
 _STATES = (
-    "SELECT t.name, t.position, t.events_applied, t.rate, t.updated_at, r.name, r.embedder"
-    " FROM projection_tracking t LEFT JOIN read_models r ON r.active_table = t.name ORDER BY t.name"
+    "SELECT t.name, t.position, t.events_applied, t.rate, t.updated_at, r.name, r.embedder, t.error,"
+    " t.error_position, t.attempts FROM projection_tracking t LEFT JOIN read_models r ON r.active_table = t.name"
+    " ORDER BY t.name"
 )
 
 
@@ -29,7 +31,7 @@ class PostgresProjectionMonitor:
             rows = await cursor.fetchall()
         head = await asyncio.to_thread(self.log.recorder.max_notification_id) or 0
         states = []
-        for name, position, applied, rate, updated_at, read_model, embedder in rows:
+        for name, position, applied, rate, updated_at, read_model, embedder, error, error_position, attempts in rows:
             states.append(
                 ProjectionState(
                     name=name,
@@ -42,9 +44,15 @@ class PostgresProjectionMonitor:
                     rate_per_second=round(rate, 2),
                     events_applied=applied,
                     updated_at=updated_at,
+                    error=error,
+                    error_position=error_position,
+                    attempts=attempts,
                 )
             )
         return head, states
+
+    async def parked(self) -> list[ParkedEvent]:
+        return await parked_events(self.pool)
 
     def _lag_seconds(self, position: int, head: int) -> float:
         """How long ago the oldest event the projection has not applied was recorded (0 when caught up)."""

@@ -1,4 +1,9 @@
-"""Read-your-writes: wait (bounded) until a projection has applied the log up to a given position."""
+"""Read-your-writes: wait (bounded) until a projection has applied the log up to a given position for a tenant.
+
+A projection holds back a tenant with a parked event (see runner.py): its position moves on, the tenant's data
+does not. The waiter keeps the set of held (projection, tenant) pairs in memory, reloaded when a NOTIFY says it
+changed, so a read of a tenant that is not held costs nothing more.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import AsyncConnectionPool
 
-from agentmem.application.reads import PositionBeyondHeadError, ProjectionBehindError
+from agentmem.application.reads import PositionBeyondHeadError, ProjectionBehindError, TenantHeldError
 from agentmem.infrastructure.eventstore import EVENTS_TABLE
 from agentmem.infrastructure.postgres_tracking import PROJECTIONS_CHANNEL
 
@@ -26,6 +31,8 @@ class PostgresPositionWaiter:
         self.pool = pool
         self.database_url = database_url
         self.known: dict[str, int] = {}
+        self._held: set[tuple[str, str]] | None = None  # None: to be read
+        self._held_changes = 0
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -43,9 +50,12 @@ class PostgresPositionWaiter:
             try:
                 async with await psycopg.AsyncConnection.connect(self.database_url, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {PROJECTIONS_CHANNEL}")
+                    self._forget_held()  # what changed while no one listened
                     async for notify in conn.notifies():
                         name, _, position = notify.payload.rpartition(":")
-                        if position.isdigit() and int(position) > self.known.get(name, 0):
+                        if name == "holds":
+                            self._forget_held()
+                        elif position.isdigit() and int(position) > self.known.get(name, 0):
                             self.known[name] = int(position)
                             self._changed.set()
                             self._changed = asyncio.Event()
@@ -68,8 +78,37 @@ class PostgresPositionWaiter:
         self.known[name] = max(self.known.get(name, 0), position)
         return self.known[name], int(row[1] or 0) if row else 0
 
-    async def wait_for(self, name: str, position: int, timeout: float) -> None:  # noqa: ASYNC109
-        """Returns once `name` has applied `position`; ProjectionBehindError after `timeout` seconds."""
+    def _forget_held(self) -> None:
+        self._held = None
+        self._held_changes += 1
+
+    async def _check_held(self, name: str, position: int, tenant_id: str) -> None:
+        """TenantHeldError if the projection holds the tenant back before `position`."""
+        held = self._held
+        if held is None:
+            changes = self._held_changes
+            async with self.pool.connection() as conn:
+                cursor = await conn.execute("SELECT projection, tenant_id FROM projection_holds")
+                held = {(str(p), str(t)) for p, t in await cursor.fetchall()}
+            if changes == self._held_changes:  # else a change arrived meanwhile: read again next time
+                self._held = held
+        if (name, tenant_id) not in held:
+            return
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT position FROM projection_holds WHERE projection = %s AND tenant_id = %s", (name, tenant_id)
+            )
+            row = await cursor.fetchone()
+        if row is not None and int(row[0]) < position:
+            raise TenantHeldError(name, position, int(row[0]))
+
+    async def wait_for(self, name: str, position: int, timeout: float, tenant_id: str) -> None:  # noqa: ASYNC109
+        """Returns once `name` has applied `position` for the tenant; ProjectionBehindError after `timeout` seconds,
+        TenantHeldError if the tenant is held back before it."""
+        await self._reach(name, position, timeout)
+        await self._check_held(name, position, tenant_id)
+
+    async def _reach(self, name: str, position: int, timeout: float) -> None:  # noqa: ASYNC109
         if self.known.get(name, 0) >= position:
             return
         started = time.monotonic()

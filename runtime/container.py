@@ -7,6 +7,8 @@ adapter themselves; this is the one module that knows which adapter implements w
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
@@ -30,7 +32,7 @@ from agentmem.application.lists import Lists
 from agentmem.application.memories import MemoryApplication
 from agentmem.application.memory_changes import MemoryChanges
 from agentmem.application.memory_writes import MemoryWrites
-from agentmem.application.operations import ProjectionMonitor
+from agentmem.application.operations import OperationsApplication, ProjectionMonitor, ProjectionOperations
 from agentmem.application.quota import MemoryQuota
 from agentmem.application.reads import Reads
 from agentmem.application.sandbox import Limits as RunLimits
@@ -41,7 +43,7 @@ from agentmem.application.transfer import OrganizationExport
 from agentmem.application.usage import UsageApplication, UsageReport
 from agentmem.infrastructure.arq_jobs import ArqJobQueue, RedisScopeLocks
 from agentmem.infrastructure.bubblewrap import bubblewrap_sandbox
-from agentmem.infrastructure.database import async_pool
+from agentmem.infrastructure.database import async_pool, sync_pool
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
 from agentmem.infrastructure.llm.catalog import ProviderCatalog
 from agentmem.infrastructure.llm.limits import RedisRateGate, RedisTokenBudget
@@ -53,6 +55,7 @@ from agentmem.infrastructure.postgres_audit import PostgresAuditTrail
 from agentmem.infrastructure.postgres_blocks import PostgresBlockQueries
 from agentmem.infrastructure.postgres_directory import PostgresDirectory
 from agentmem.infrastructure.postgres_events import PostgresLogSignal, PostgresTenantLog
+from agentmem.infrastructure.postgres_holds import PostgresProjectionHolds
 from agentmem.infrastructure.postgres_jobs import PostgresJobQueries
 from agentmem.infrastructure.postgres_tools import PostgresToolQueries
 from agentmem.infrastructure.postgres_usage import PostgresUsageQueries
@@ -208,4 +211,25 @@ class Container:
             checks["redis"] = f"error: {type(error).__name__}"
         problem = await asyncio.to_thread(self.sandbox.check)
         checks[SANDBOX_CHECK] = "ok" if problem is None else f"unavailable: {problem}"
+        try:
+            held = await asyncio.wait_for(self.monitor.parked(), timeout=HEALTH_TIMEOUT)
+            checks["projections"] = f"{len(held)} parked event(s) hold tenants back" if held else "ok"
+        except Exception as error:  # noqa: BLE001
+            checks["projections"] = f"error: {type(error).__name__}"
         return checks
+
+
+@contextlib.contextmanager
+def projection_operations(settings: Settings) -> Iterator[ProjectionOperations]:
+    """What an operator does about parked events (the CLI's `agentmem projections failures|retry|skip`)."""
+    assert settings.database_url, "DATABASE_URL is required"
+    factory = make_factory(settings.database_url, 1)
+    log = OperationsApplication(
+        event_store_env(settings.database_url, 1), factory=factory, positions=PostgresEventPositions(factory)
+    )
+    pool = sync_pool(settings.database_url, size=1, name="operations")
+    try:
+        yield ProjectionOperations(PostgresProjectionHolds(pool), log)
+    finally:
+        pool.close()
+        log.close()

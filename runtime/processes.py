@@ -12,6 +12,7 @@ from uuid import UUID
 
 from agentmem.application.identity import IssuedKey
 from agentmem.application.llm_check import Probe, check_model
+from agentmem.application.operations import ProjectionOperations
 from agentmem.domain.base import Context
 from agentmem.domain.errors import NotFound
 from agentmem.infrastructure.bootstrap import bootstrap, identity_application
@@ -24,6 +25,7 @@ from agentmem.infrastructure.read_models import SEARCHABLE, ProgressBar, active_
 from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import Worker
+from agentmem.runtime.container import projection_operations as operations_of
 
 if TYPE_CHECKING:
     from agentmem.runtime.container import Container
@@ -38,6 +40,7 @@ __all__ = [
     "die_with_spawning_parent",
     "embedded_stack",
     "prepare",
+    "projection_operations",
     "projection_worker",
     "rebuild",
     "run_job_worker",
@@ -161,6 +164,15 @@ def rebuild(settings: Settings, read_model: str, embedder: str | None) -> str:
             event_log.close()
             pool.close()
     return f"{read_model} now served from {model.table} ({model.embedder}, {model.dimension} dimensions)"
+
+
+@contextlib.contextmanager
+def projection_operations(settings: Settings) -> Iterator[ProjectionOperations]:
+    """Lists, retries and skips parked events on the configured (or the embedded) database."""
+    with database(settings) as running:
+        prepare_database(running)
+        with operations_of(running) as operations:
+            yield operations
 
 
 def create_key(settings: Settings, organization: str, role: str, name: str) -> tuple[IssuedKey, str] | None:

@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from msgspec import Struct
 
 from agentmem.api.dependencies import container_of
+from agentmem.application.operations import readiness_status
 from agentmem.runtime.container import OPTIONAL_CHECKS
 
 
@@ -29,7 +30,8 @@ class HealthController(Controller):
 
     @get("/ready", opt={"public": True})
     async def ready(self, state: State) -> Response[HealthOut]:
-        """Readiness: the event store and Redis both answer (and whether tools can run, and if not, why)."""
+        """Readiness: the event store and Redis both answer (503 if not); `degraded` while a parked event holds
+        a tenant back in a read model (see GET /v1/admin/projections); whether tools can run, and if not, why."""
         checks = await container_of(state).readiness()
-        ok = all(v == "ok" for name, v in checks.items() if name not in OPTIONAL_CHECKS)
-        return Response(HealthOut(status="ok" if ok else "unavailable", checks=checks), status_code=200 if ok else 503)
+        status = readiness_status(checks, ignored=OPTIONAL_CHECKS)
+        return Response(HealthOut(status=status, checks=checks), status_code=503 if status == "unavailable" else 200)
