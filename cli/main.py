@@ -102,7 +102,11 @@ def rebuild(settings: Settings, read_model: str, embedder: str | None) -> int:
         known = ", ".join(processes.SEARCHABLE)
         print(f"agentmem: unknown read model {read_model!r}; known: {known}", file=sys.stderr)
         return 2
-    print("\n" + processes.rebuild(settings, read_model, embedder))
+    try:
+        print("\n" + processes.rebuild(settings, read_model, embedder))
+    except processes.RebuildParkedError as error:
+        print(f"\nagentmem: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -42,9 +42,10 @@ from agentmem.infrastructure.postgres_tracking import (
     ensure_tracking,
     forget_tracking,
     switch_read_model,
+    tracking_state,
 )
 from agentmem.infrastructure.postgres_usage import prepare_usage, usage_projection
-from agentmem.infrastructure.rls import ensure_reader_role
+from agentmem.infrastructure.rls import ensure_reader_role, rls_ddl
 from agentmem.infrastructure.runner import Progress, ProjectionRunner, RetryPolicy
 from agentmem.infrastructure.settings import Settings
 from agentmem.projections.audit import AUDIT, AuditProjection
@@ -103,6 +104,8 @@ def prepare_read_models(conn: psycopg.Connection, settings: Settings) -> None:
     add any index a newer version defines to the serving tables), then the analytics views over them."""
     conn.execute(SCHEMA)
     ensure_reader_role(conn)
+    for statement in rls_ddl("projection_holds"):  # tenant rows, like every such table (read by operators only)
+        conn.execute(statement)
     for plain in PLAIN:
         plain.prepare(conn)
         ensure_tracking(conn, plain.name)
@@ -159,6 +162,10 @@ def active_runners(settings: Settings, pool: ConnectionPool, event_log: EventLog
     return runners
 
 
+class RebuildParkedError(RuntimeError):
+    """A rebuild could not apply events the serving generation applied: it does not switch."""
+
+
 def next_table(name: str, current: str) -> str:
     match = re.fullmatch(re.escape(name) + r"_g(\d+)", current)
     return f"{name}_g{int(match.group(1)) + 1 if match else 2}"
@@ -191,6 +198,13 @@ def rebuild_searchable(
         runner.catch_up(on_progress)
     finally:
         runner.close()
+    with pool.connection() as conn:
+        parked = set(tracking_state(conn, table).held) - set(tracking_state(conn, current.table).held)
+    if parked:
+        raise RebuildParkedError(
+            f"the rebuild of {name} parked events of {len(parked)} tenant(s) that {current.table} holds complete; "
+            f"{current.table} keeps serving (see `agentmem projections failures --projection {table}`)"
+        )
     with pool.connection() as conn, conn.transaction():
         switch_read_model(conn, ReadModel(name, table, embedder_spec, dimension))
         prepare_analytics(conn)  # the analytics views follow the switch in the same transaction

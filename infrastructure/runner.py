@@ -69,9 +69,13 @@ class Attempts:
     count: int = 0
     transient: int = 0
     ready_at: float = 0.0
+    """When the next try is due (0: none is scheduled)."""
 
     def waiting(self, now: float) -> bool:
         return self.ready_at > now
+
+    def retry_after(self, seconds: float) -> None:
+        self.ready_at = time.monotonic() + seconds
 
     def succeeded(self) -> None:
         self.position = self.count = self.transient = 0
@@ -140,7 +144,7 @@ class ProjectionRunner:
     def retry_in(self) -> float | None:
         """Seconds until a failed batch is due again; None when nothing waits for a retry."""
         now = time.monotonic()
-        waits = [a.ready_at - now for a in (self._main, *self._holds.values()) if a.waiting(now)]
+        waits = [a.ready_at - now for a in (self._main, *self._holds.values()) if a.ready_at]
         return max(min(waits), 0.0) if waits else None
 
     def step(self) -> int:
@@ -160,8 +164,8 @@ class ProjectionRunner:
             return step()
         except Exception as error:  # noqa: BLE001 - whatever failed, this projection waits and tries again
             attempts.transient += 1
-            attempts.ready_at = time.monotonic() + self.policy.delay(attempts.transient)
-            log.warning("%s: %s; trying again in %.1f s", self.name, error, attempts.ready_at - time.monotonic())
+            attempts.retry_after(self.policy.delay(attempts.transient))
+            log.warning("%s: %s; trying again in %.1f s", self.name, error, self.policy.delay(attempts.transient))
             return 0
 
     def _step_main(self) -> int:
@@ -176,9 +180,7 @@ class ProjectionRunner:
         self._warm_next(envelopes, notifications[-1].id, state)
         rate = self._rate(len(notifications))
         tracking = Tracking(self.name, state.position, notifications[-1].id, rate, holds=state.holds)
-        if not self._apply(envelopes, tracking, notifications, self._main, self._park_main):
-            return 0
-        return len(notifications)
+        return self._apply(envelopes, tracking, notifications, self._main, self._park_main)
 
     def _step_hold(self, tenant: str, attempts: Attempts) -> int:
         """Applies the held tenant's events of the next page of the log up to the projection's position; the page
@@ -200,11 +202,10 @@ class ProjectionRunner:
             with self.connect() as conn:
                 record_hold_failure(conn, self.name, failure, parked=True)
 
-        if not self._apply(envelopes, tracking, notifications, attempts, park_hold):
-            return 0
-        if release:
+        covered = self._apply(envelopes, tracking, notifications, attempts, park_hold)
+        if covered and release:
             log.info("%s: tenant %s caught up; its hold is released", self.name, tenant)
-        return max(len(notifications), 1)
+        return covered
 
     def _apply(
         self,
@@ -213,23 +214,24 @@ class ProjectionRunner:
         notifications: Sequence[Notification],
         attempts: Attempts,
         park_event: Callable[[Failure, Tracking], None],
-    ) -> bool:
-        """Applies one batch; on failure decides what comes next (see the module's docstring)."""
+    ) -> int:
+        """Applies one batch and returns the log entries it covered (at least 1 when it moved at all: a hold may
+        be released without any); on failure decides what comes next (see the module's docstring)."""
         try:
             self.projection.apply(envelopes, tracking)
         except TrackingConflictError:
             log.info("%s: another worker applied this batch first", self.name)
-            return False
+            return 0
         except TRANSIENT as error:
             attempts.transient += 1
-            attempts.ready_at = time.monotonic() + self.policy.delay(attempts.transient)
+            attempts.retry_after(self.policy.delay(attempts.transient))
             log.warning("%s: the database is unreachable (%s); trying again", self.name, error)
-            return False
+            return 0
         except Exception as error:  # noqa: BLE001 - any failure of one batch is handled the same way
-            self._failed(envelopes, tracking, notifications, attempts, error, park_event)
-            return False
+            parked = self._failed(envelopes, tracking, notifications, attempts, error, park_event)
+            return len(notifications) if parked and tracking.hold is None else 0
         attempts.succeeded()
-        return True
+        return max(len(notifications), 1)
 
     def _failed(
         self,
@@ -239,19 +241,21 @@ class ProjectionRunner:
         attempts: Attempts,
         error: Exception,
         park_event: Callable[[Failure, Tracking], None],
-    ) -> None:
+    ) -> bool:
+        """Isolates, schedules a retry, or parks the event; True if it parked it."""
         if len(notifications) > 1:
             attempts.isolate_until = notifications[-1].id
+            attempts.retry_after(0.0)
             log.warning("%s: a batch failed (%s); applying it one event at a time", self.name, error)
-            return
+            return False
         position = notifications[0].id if notifications else tracking.position
         if attempts.position != position:
             attempts.position, attempts.count = position, 0
         attempts.count += 1
         if not envelopes:  # nothing of the event itself failed: wait and try again
-            attempts.ready_at = time.monotonic() + self.policy.delay(attempts.count)
+            attempts.retry_after(self.policy.delay(attempts.count))
             log.warning("%s: moving past position %s failed: %s", self.name, position, error)
-            return
+            return False
         failure = Failure.of(envelopes[0], error, attempts.count)
         if attempts.count >= self.policy.max_attempts:
             park_event(failure, tracking)
@@ -264,14 +268,15 @@ class ProjectionRunner:
                 failure.error,
             )
             attempts.succeeded()
-            return
-        attempts.ready_at = time.monotonic() + self.policy.delay(attempts.count)
+            return True
+        attempts.retry_after(self.policy.delay(attempts.count))
         log.warning("%s: applying position %s failed (attempt %s): %s", self.name, position, attempts.count, error)
         with self.connect() as conn:
             if tracking.hold is None:
                 record_failure(conn, self.name, failure)
             else:
                 record_hold_failure(conn, self.name, failure, parked=False)
+        return False
 
     def _park_main(self, failure: Failure, tracking: Tracking) -> None:
         with self.connect() as conn:

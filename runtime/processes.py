@@ -21,7 +21,13 @@ from agentmem.infrastructure.embedded import DataDirInUseError, DataDirLock, Emb
 from agentmem.infrastructure.eventstore import EventLog
 from agentmem.infrastructure.lifetime import die_with_parent, die_with_spawning_parent
 from agentmem.infrastructure.llm.catalog import ProviderCatalog
-from agentmem.infrastructure.read_models import SEARCHABLE, ProgressBar, active_runners, rebuild_searchable
+from agentmem.infrastructure.read_models import (
+    SEARCHABLE,
+    ProgressBar,
+    RebuildParkedError,
+    active_runners,
+    rebuild_searchable,
+)
 from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import Worker
@@ -34,6 +40,7 @@ __all__ = [
     "SEARCHABLE",
     "DataDirInUseError",
     "PortInUseError",
+    "RebuildParkedError",
     "check_language_model",
     "create_key",
     "die_with_parent",

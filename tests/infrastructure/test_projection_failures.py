@@ -21,6 +21,9 @@ from agentmem.cli.main import main
 from agentmem.domain.base import Context
 from agentmem.domain.memory import Memory
 from agentmem.domain.projection_skip import ProjectionSkip
+from agentmem.infrastructure.database import sync_pool
+from agentmem.infrastructure.eventstore import EventLog
+from agentmem.infrastructure.read_models import RebuildParkedError, rebuild_searchable
 from agentmem.infrastructure.settings import Settings
 from agentmem.runtime.container import Container, projection_operations
 from tests.clients import BOOTSTRAP_KEY, ApiClient, Org, create_org
@@ -81,21 +84,26 @@ def all_at_head(settings: Settings) -> bool:
 
 
 @pytest.fixture
-def stubbed(fresh_database: Callable[..., Settings]) -> Iterator[Callable[..., Settings]]:
-    """Fresh databases embedding with a stub (fast), retrying failures twice, 10 ms apart."""
-    with OpenAIStub() as stub:
+def stub() -> Iterator[OpenAIStub]:
+    with OpenAIStub() as running:
+        yield running
 
-        def make(**overrides: Any) -> Settings:
-            defaults = {"projection_max_attempts": 2, "projection_retry_seconds": 0.01}
-            settings: Settings = fresh_database(
-                embedder="openai:stub-embed:64",
-                embedding_base_url=stub.base_url,
-                embedding_api_key="k",
-                **{**defaults, **overrides},
-            )
-            return settings
 
-        yield make
+@pytest.fixture
+def stubbed(fresh_database: Callable[..., Settings], stub: OpenAIStub) -> Callable[..., Settings]:
+    """Fresh databases embedding with a stub (fast), trying each event twice, 10 ms apart."""
+
+    def make(**overrides: Any) -> Settings:
+        defaults = {"projection_max_attempts": 2, "projection_retry_seconds": 0.01}
+        settings: Settings = fresh_database(
+            embedder="openai:stub-embed:64",
+            embedding_base_url=stub.base_url,
+            embedding_api_key="k",
+            **{**defaults, **overrides},
+        )
+        return settings
+
+    return make
 
 
 @contextmanager
@@ -243,3 +251,26 @@ def test_a_held_tenant_caught_up_later_gives_the_same_read_model_as_one_replay(
         asked = operations.retry()
         assert [outcome for _, outcome in operations.settle(asked, 60)] == ["applied"]
     assert snapshot(settings, SERVING) == replay(settings)
+
+
+def test_a_rebuild_that_parks_what_the_serving_generation_applied_does_not_switch(
+    stubbed: Callable[..., Settings], stub: OpenAIStub
+) -> None:
+    """The embedder refuses one text (as OpenAI refuses an input): the embedder's failure parks like any other."""
+    settings = stubbed()
+    write_history(settings, runs=1, turns=10)
+    with running_worker(settings):
+        wait_until(lambda: all_at_head(settings))
+    stub.refuse = {"turn 4 "}
+    assert settings.database_url
+    pool = sync_pool(settings.database_url, 2, "rebuild")
+    log = EventLog(settings.database_url)
+    try:
+        with pytest.raises(RebuildParkedError, match="memories_g1 keeps serving"):
+            rebuild_searchable(settings, pool, log, "memories", "openai:stub-embed:32")
+    finally:
+        log.close()
+        pool.close()
+    assert sql(settings, "SELECT active_table FROM read_models WHERE name = 'memories'") == [("memories_g1",)]
+    [(projection, tenant, _, state, attempts)] = holds(settings)
+    assert (projection, tenant, state, attempts) == ("memories_g2", "tenant-x", "parked", 2)

@@ -44,6 +44,8 @@ class OpenAIStub:
         self.default_dimension = default_dimension
         self.delay = delay
         self.fail = False
+        self.refuse: set[str] = set()
+        """Words that make a request fail with 400, as OpenAI refuses an input (too long, flagged)."""
         self.requests = 0
         self.texts = 0
         stub = self
@@ -59,6 +61,9 @@ class OpenAIStub:
                     self._send(500, {"error": {"message": "stub failure", "type": "server_error"}})
                     return
                 inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                if any(word in text for text in inputs for word in stub.refuse):
+                    self._send(400, {"error": {"message": "input refused", "type": "invalid_request_error"}})
+                    return
                 stub.texts += len(inputs)
                 if stub.delay:
                     time.sleep(stub.delay)
