@@ -26,6 +26,10 @@ class EmbedderError(RuntimeError):
     """The embedding model could not be loaded or did not answer."""
 
 
+class EmbedderUnavailableError(EmbedderError):
+    """The embedding endpoint is unreachable, overloaded or failing (a 5xx, a 429): not a problem of the input."""
+
+
 def normalise(vectors: np.ndarray) -> Vectors:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -128,12 +132,20 @@ class OpenAIEmbedder:
                 )
                 data = msgspec.json.decode(raw.content)["data"]
             except Exception as error:
-                raise EmbedderError(f"embedding endpoint failed: {error}") from error
+                raise _endpoint_error(error) from error
             rows.extend(_vector(item["embedding"]) for item in sorted(data, key=lambda d: d["index"]))
         vectors = np.stack(rows).astype(np.float32)
         if vectors.shape[1] != self.dimension:
             raise EmbedderError(f"{self.spec} returned {vectors.shape[1]} dimensions, expected {self.dimension}")
         return normalise(vectors)
+
+
+def _endpoint_error(error: Exception) -> EmbedderError:
+    import openai
+
+    down = (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+    kind = EmbedderUnavailableError if isinstance(error, down) else EmbedderError
+    return kind(f"embedding endpoint failed: {error}")
 
 
 def _vector(embedding: str | list[float]) -> np.ndarray:

@@ -7,7 +7,7 @@ backoff; after `max_attempts` failures it is parked: the projection moves past i
 tenant's later events wait, so its read model stays a consistent prefix of the log, only older), and every other
 tenant goes on. A held tenant whose hold an operator retries (or skips) is caught up here, page by page, in log
 order, up to the projection's position; then its hold is released and the projection takes it along again.
-Losing the database connection never parks anything: that is retried, with backoff, until it comes back.
+The database or the embedder being unavailable never parks anything: that is retried, with backoff, until it is back.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import psycopg
 from eventsourcing.persistence import Notification
 from psycopg_pool import PoolTimeout
 
+from agentmem.infrastructure.embedders import EmbedderUnavailableError
 from agentmem.infrastructure.eventstore import EventLog
 from agentmem.infrastructure.postgres_tracking import (
     Failure,
@@ -43,8 +44,21 @@ log = logging.getLogger("agentmem.worker")
 Connect = Callable[[], AbstractContextManager[psycopg.Connection]]
 DEFAULT_BATCH = 256
 RATE_WINDOW = 60.0
-TRANSIENT = (psycopg.OperationalError, PoolTimeout)
-"""Failures of the connection, not of an event: retried with backoff for as long as they last, never parked."""
+UNAVAILABLE_SQLSTATES = ("08", "40", "53", "57P")
+"""Connection lost, transaction rolled back (deadlock, serialization), out of resources, server shutting down."""
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether the failure is the database's or the embedder's, not the event's: then it is retried with backoff
+    for as long as it lasts and never parks anything. (A statement that hits a limit of PostgreSQL, such as an index
+    row or a tsvector too large, is the event's: it is parked like any other.)"""
+    if isinstance(error, (PoolTimeout, EmbedderUnavailableError)):
+        return True
+    if not isinstance(error, psycopg.Error):
+        return False
+    if error.sqlstate is None:
+        return isinstance(error, psycopg.OperationalError)  # the client lost the server
+    return error.sqlstate.startswith(UNAVAILABLE_SQLSTATES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,12 +236,12 @@ class ProjectionRunner:
         except TrackingConflictError:
             log.info("%s: another worker applied this batch first", self.name)
             return 0
-        except TRANSIENT as error:
-            attempts.transient += 1
-            attempts.retry_after(self.policy.delay(attempts.transient))
-            log.warning("%s: the database is unreachable (%s); trying again", self.name, error)
-            return 0
-        except Exception as error:  # noqa: BLE001 - any failure of one batch is handled the same way
+        except Exception as error:  # noqa: BLE001 - any failure of one batch is handled here
+            if unavailable(error):
+                attempts.transient += 1
+                attempts.retry_after(self.policy.delay(attempts.transient))
+                log.warning("%s: %s; trying again", self.name, error)
+                return 0
             parked = self._failed(envelopes, tracking, notifications, attempts, error, park_event)
             return len(notifications) if parked and tracking.hold is None else 0
         attempts.succeeded()

@@ -22,8 +22,10 @@ from agentmem.domain.base import Context
 from agentmem.domain.memory import Memory
 from agentmem.domain.projection_skip import ProjectionSkip
 from agentmem.infrastructure.database import sync_pool
+from agentmem.infrastructure.embedders import EmbedderError, EmbedderUnavailableError
 from agentmem.infrastructure.eventstore import EventLog
 from agentmem.infrastructure.read_models import RebuildParkedError, rebuild_searchable
+from agentmem.infrastructure.runner import unavailable
 from agentmem.infrastructure.settings import Settings
 from agentmem.runtime.container import Container, projection_operations
 from tests.clients import BOOTSTRAP_KEY, ApiClient, Org, create_org
@@ -274,3 +276,26 @@ def test_a_rebuild_that_parks_what_the_serving_generation_applied_does_not_switc
     assert sql(settings, "SELECT active_table FROM read_models WHERE name = 'memories'") == [("memories_g1",)]
     [(projection, tenant, _, state, attempts)] = holds(settings)
     assert (projection, tenant, state, attempts) == ("memories_g2", "tenant-x", "parked", 2)
+
+
+def test_only_failures_of_the_event_itself_lead_to_parking(settings: Settings) -> None:
+    """A lost connection, a deadlock, a full disk or the embedder being down wait; a limit the event hits does not."""
+
+    def raised(statement: str) -> psycopg.Error:
+        with psycopg.connect(settings.database_url or "", autocommit=True) as conn, pytest.raises(psycopg.Error) as e:
+            conn.execute(statement)
+        return e.value
+
+    with pytest.raises(psycopg.OperationalError) as lost:
+        psycopg.connect("host=127.0.0.1 port=1 connect_timeout=1")
+    assert unavailable(lost.value)
+    assert unavailable(psycopg.errors.lookup("40P01")("deadlock detected"))
+    assert unavailable(psycopg.errors.lookup("53100")("could not extend file: No space left on device"))
+    assert unavailable(EmbedderUnavailableError("embedding endpoint failed: 503"))
+    assert not unavailable(EmbedderError("embedding endpoint failed: 400 input too long"))
+    assert not unavailable(raised("SELECT 'x'::int"))
+    too_big = raised(
+        "CREATE TEMP TABLE t (x text PRIMARY KEY);"
+        " INSERT INTO t SELECT string_agg(md5(i::text), '') FROM generate_series(1, 300) i"
+    )
+    assert too_big.sqlstate == "54000" and not unavailable(too_big)  # index row too large: the event's
