@@ -7,6 +7,7 @@ label (or text) is listed in a `poison` table, so deleting the row "fixes the bu
 from __future__ import annotations
 
 import getpass
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,7 +25,7 @@ from agentmem.domain.projection_skip import ProjectionSkip
 from agentmem.infrastructure.database import sync_pool
 from agentmem.infrastructure.embedders import EmbedderError, EmbedderUnavailableError
 from agentmem.infrastructure.eventstore import EventLog
-from agentmem.infrastructure.read_models import RebuildParkedError, rebuild_searchable
+from agentmem.infrastructure.read_models import RebuildParkedError, rebuild_searchable, searchable_runner
 from agentmem.infrastructure.runner import unavailable
 from agentmem.infrastructure.settings import Settings
 from agentmem.runtime.container import Container, projection_operations
@@ -252,6 +253,42 @@ def test_a_held_tenant_caught_up_later_gives_the_same_read_model_as_one_replay(
         sql(settings, f"DROP TRIGGER refuse_poison ON {SERVING}")
         asked = operations.retry()
         assert [outcome for _, outcome in operations.settle(asked, 60)] == ["applied"]
+    assert snapshot(settings, SERVING) == replay(settings)
+
+
+def test_racing_runners_park_once_and_catch_the_tenant_up_once(stubbed: Callable[..., Settings]) -> None:
+    """Three runners without the lock race through parking and the catch-up: the read model equals one replay."""
+    settings = stubbed()
+    poison(settings, SERVING, "text", "speaker 1: turn 3 of run 0 about topic3")
+    write_history(settings, runs=2, turns=30)
+    assert settings.database_url
+    pool = sync_pool(settings.database_url, 6, "race")
+    log = EventLog(settings.database_url)
+    runners = [
+        searchable_runner(settings, pool, log, "memories", SERVING, settings.embedder, batch_size=8) for _ in range(3)
+    ]
+
+    def race() -> None:
+        threads = [threading.Thread(target=runner.catch_up) for runner in runners]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    try:
+        race()
+        assert [(p, t, s) for p, t, _, s, _ in holds(settings)] == [(SERVING, "tenant-x", "parked")]
+        assert positions(settings)[SERVING] == head(settings)
+        sql(settings, f"DROP TRIGGER refuse_poison ON {SERVING}")
+        with projection_operations(settings) as operations:
+            assert len(operations.retry()) == 1
+        race()
+        assert holds(settings) == [] and positions(settings)[SERVING] == head(settings)
+    finally:
+        for runner in runners:
+            runner.close()
+        log.close()
+        pool.close()
     assert snapshot(settings, SERVING) == replay(settings)
 
 
