@@ -25,5 +25,5 @@ class UsageReport:
         self.queries = queries
 
     async def summary(self, query: UsageQuery, min_position: int | None = None) -> list[UsageGroup]:
-        await self.reads.wait([USAGE], min_position)
+        await self.reads.wait([USAGE], min_position, query.tenant_id)
         return await self.queries.summary(query)
