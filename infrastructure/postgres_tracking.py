@@ -33,12 +33,19 @@ CREATE TABLE IF NOT EXISTS projection_tracking (
     rate double precision NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
-ALTER TABLE projection_tracking
-    ADD COLUMN IF NOT EXISTS holds bigint NOT NULL DEFAULT 0,
-    ADD COLUMN IF NOT EXISTS error text,
-    ADD COLUMN IF NOT EXISTS error_position bigint,
-    ADD COLUMN IF NOT EXISTS attempts integer NOT NULL DEFAULT 0,
-    ADD COLUMN IF NOT EXISTS failing_since timestamptz;
+DO $$ BEGIN
+    -- columns added after the first release; checked first, so later starts take no table lock
+    IF NOT EXISTS (SELECT FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'projection_tracking'
+                   AND column_name = 'holds') THEN
+        ALTER TABLE projection_tracking
+            ADD COLUMN IF NOT EXISTS holds bigint NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS error text,
+            ADD COLUMN IF NOT EXISTS error_position bigint,
+            ADD COLUMN IF NOT EXISTS attempts integer NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS failing_since timestamptz;
+    END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS projection_holds (
     projection text NOT NULL,
     tenant_id text NOT NULL,
