@@ -197,7 +197,7 @@ class Container:
         self.memories.close()
 
     async def readiness(self) -> dict[str, str]:
-        """Whether each dependency answers: `ok` or the error's type."""
+        """Whether each dependency answers (`ok` or the error's type), and how many parked events hold tenants back."""
         checks: dict[str, str] = {}
         try:
             await asyncio.wait_for(asyncio.to_thread(self.positions.ping), timeout=HEALTH_TIMEOUT)
