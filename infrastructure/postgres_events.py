@@ -31,10 +31,15 @@ TENANT_FUNCTION = "agentmem_event_tenant"
 DDL = [
     # IMMUTABLE although convert_from is STABLE: its only varying input is the database encoding, fixed for
     # the life of a database. States are always JSON here (no compressor or cipher is configured); an event
-    # whose state could not be parsed could not be inserted. storable.py keeps NUL out, which jsonb refuses.
+    # whose state could not be parsed could not be inserted. The escape \u0000 (NUL), which storable.py keeps
+    # out of new events but logs of older servers hold, is refused by PostgreSQL's JSON parsers: it is read as
+    # U+FFFD, the read models' rule, so this index builds on such a log (inside an escaped backslash, "\\u0000",
+    # the replacement changes a value, never the tenant, and the JSON stays valid). `json`, not `jsonb`: only the
+    # tenant is read, and the replace costs no more than building a jsonb did (measured on 200,000 events: 8 to
+    # 11 µs each for either, on a loaded machine).
     SQL(
         "CREATE OR REPLACE FUNCTION {f}(state bytea) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE"
-        " AS $$ SELECT convert_from(state, 'UTF8')::jsonb ->> 'tenant_id' $$"
+        " AS $$ SELECT replace(convert_from(state, 'UTF8'), '\\u0000', '\\ufffd')::json ->> 'tenant_id' $$"
     ).format(f=Identifier(TENANT_FUNCTION)),
     SQL("CREATE INDEX IF NOT EXISTS {i} ON {t} ({f}(state), notification_id)").format(
         i=Identifier(f"{EVENTS_TABLE}_tenant"), t=Identifier(EVENTS_TABLE), f=Identifier(TENANT_FUNCTION)
