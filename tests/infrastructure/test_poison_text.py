@@ -22,6 +22,7 @@ from agentmem.domain.base import Context
 from agentmem.domain.conversation import NewMessage
 from agentmem.domain.storable import storable_form
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
+from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.secrets import server_secret
 from agentmem.infrastructure.settings import Settings
 from tests.infrastructure.test_projection_exactly_once import SERVING, replay, snapshot, wait_until
@@ -103,6 +104,8 @@ def test_nul_in_every_text_field_never_stalls_a_projection(
             embedder="openai:stub-embed:64", embedding_base_url=stub.base_url, embedding_api_key="k"
         )
         ids = record_like_an_older_server(settings, Context("platform", "tester", "req"))
+        sql(settings, "DROP INDEX agentmem_events_tenant")
+        prepare_database(settings)  # upgrading from an older server builds the event feed's index on its log
         with running_worker(settings):
             wait_until(lambda: all_at_head(settings))
         assert holds(settings) == []
