@@ -91,7 +91,7 @@ class Lists:
         min_position: int | None = None,
     ) -> ToolPage:
         """Tools holding every one of `tags`, by name or language."""
-        await self.reads.wait([TOOLS], min_position)
+        await self.reads.wait([TOOLS], min_position, tenant_id)
         return await self._tools.list(
             tenant_id,
             tags=tags,
@@ -114,7 +114,7 @@ class Lists:
         min_position: int | None = None,
     ) -> ToolRunPage:
         """The runs of one tool, newest first by default."""
-        await self.reads.wait([TOOL_RUNS], min_position)
+        await self.reads.wait([TOOL_RUNS], min_position, tenant_id)
         return await self._tools.runs(tenant_id, tool_id, order=order, limit=limit, cursor=cursor)
 
     async def directory(

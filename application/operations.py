@@ -120,7 +120,7 @@ class OperationsApplication(AgentMemApplication):
             position=parked.position,
             event_type=parked.event_type,
             aggregate_id=parked.aggregate_id,
-            version=parked.version,
+            aggregate_version=parked.version,
             error=parked.error,
             reason=reason,
         )

@@ -22,7 +22,7 @@ class ProjectionSkip(TenantAggregate):
         position: int
         event_type: str
         aggregate_id: UUID | None
-        version: int | None
+        aggregate_version: int | None
         error: str
         reason: str
 
@@ -39,7 +39,7 @@ class ProjectionSkip(TenantAggregate):
         position: int,
         event_type: str,
         aggregate_id: UUID | None,
-        version: int | None,
+        aggregate_version: int | None,
         error: str,
         reason: str,
     ) -> ProjectionSkip:
@@ -49,7 +49,7 @@ class ProjectionSkip(TenantAggregate):
             position=position,
             event_type=event_type,
             aggregate_id=aggregate_id,
-            version=version,
+            aggregate_version=aggregate_version,
             error=error,
             reason=reason,
             **context.event_fields(),
@@ -67,7 +67,7 @@ class ProjectionSkip(TenantAggregate):
         position: int,
         event_type: str,
         aggregate_id: UUID | None,
-        version: int | None,
+        aggregate_version: int | None,
         error: str,
         reason: str,
     ) -> None:
@@ -76,6 +76,6 @@ class ProjectionSkip(TenantAggregate):
         self.position = position
         self.event_type = event_type
         self.aggregate_id = aggregate_id
-        self.version = version
+        self.aggregate_version = aggregate_version  # not `version`: that is this aggregate's own
         self.error = error
         self.reason = reason

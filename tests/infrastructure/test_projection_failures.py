@@ -228,6 +228,7 @@ def test_skipping_a_parked_event_records_it_in_the_log_and_catches_the_tenant_up
         with projection_operations(settings) as operations:
             skip = operations.log.repository.get(ProjectionSkip.id_for("blocks", stuck))
             assert (skip.tenant_id, skip.position, skip.reason) == (bad.id, stuck, "INC-42: bad label")
+            assert (skip.event_type, skip.aggregate_version, skip.version) == ("Block.Created", 1, 1)
             assert "label poison is poisoned" in skip.error
             assert operations.retry("blocks") == []  # nothing parked any more
         assert all_at_head(settings)
