@@ -177,7 +177,7 @@ class Jobs:
         min_position: int | None = None,
     ) -> JobPage:
         """One page of the tenant's jobs, once the jobs read model has applied `min_position`."""
-        await self.reads.wait([READ_MODEL], min_position)
+        await self.reads.wait([READ_MODEL], min_position, tenant_id)
         return await self.queries.list(
             tenant_id, status=status, kind=kind, episode_id=episode_id, order=order, limit=limit, cursor=cursor
         )
