@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from msgspec import Struct
 
 from agentmem.api.dependencies import container_of
@@ -27,7 +28,11 @@ class HealthController(Controller):
         """Liveness: the process answers."""
         return HealthOut(status="ok")
 
-    @get("/ready", opt={"public": True})
+    @get(
+        "/ready",
+        opt={"public": True},
+        responses={503: ResponseSpec(HealthOut, description="A dependency does not answer", generate_examples=False)},
+    )
     async def ready(self, state: State) -> Response[HealthOut]:
         """Readiness: the event store and Redis both answer (and whether tools can run, and if not, why)."""
         checks = await container_of(state).readiness()
