@@ -62,6 +62,7 @@ def openapi_config(version: str) -> OpenAPIConfig:
                 js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
                 css_url=f"{DOCS_ASSETS}/swagger-ui.css",
                 standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' type='image/png' href='{DOCS_ASSETS}/favicon-32x32.png'>",
             )
         ],
         components=Components(security_schemes=SECURITY_SCHEMES),
