@@ -76,6 +76,7 @@ def contract_config(key: str, operations: list[dict[str, Any]] | None = None) ->
     return SchemathesisConfig.from_dict(
         {
             "seed": 11,
+            "cache": {"enabled": False},  # no state between runs (and no .schemathesis folder in the work tree)
             "generation": {"mode": "all", "max-examples": 4, "deterministic": True, "with-security-parameters": False},
             "phases": {"stateful": {"enabled": False}, "coverage": COVERAGE},
             "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
