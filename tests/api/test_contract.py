@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -28,9 +28,10 @@ from schemathesis.engine import events
 from schemathesis.engine.statistic import Statistic
 
 from agentmem.api.app import create_app
-from agentmem.infrastructure.settings import Settings
+from agentmem.infrastructure.settings import LLMSettings, Settings
 from agentmem.runtime.processes import prepare
 from tests.clients import BOOTSTRAP_KEY, ApiClient, create_org
+from tests.stubs.openai_chat import OpenAIChatStub
 from tests.workers import running_worker
 
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance")
@@ -88,16 +89,20 @@ def contract_config(key: str, operations: list[dict[str, Any]] | None = None) ->
 
 @pytest.fixture(scope="module")
 def own_settings(settings: Settings) -> Iterator[Settings]:
-    """The suite's servers, with a fresh database of their own (schema and default organization prepared)."""
+    """The suite's servers, with a fresh database of their own (schema and default organization prepared), a
+    language model (a local stub) so /v1/llm/check can succeed, and reads that wait long enough on a busy machine."""
     assert settings.database_url
     server_url = make_conninfo(settings.database_url, dbname="postgres")
     name = f"agentmem_contract_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    own = settings.with_overrides(database_url=make_conninfo(settings.database_url, dbname=name))
-    prepare(own)
     try:
-        yield own
+        with OpenAIChatStub() as stub:
+            llm = LLMSettings("openai_compatible", "stub", base_urls={"openai_compatible": stub.base_url})
+            database = make_conninfo(settings.database_url, dbname=name)
+            own = replace(settings, database_url=database, llm=llm, read_wait_timeout=30.0)
+            prepare(own)
+            yield own
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -50,6 +50,7 @@ def test_writes_document_409_and_reads_that_wait_for_a_position_document_503(doc
     assert "503" in answers[("get", "/v1/memories")]
     assert "503" in answers[("post", "/v1/memories/search")]
     assert {"401", "429"} <= answers[("post", "/v1/auth/token")]
+    assert "503" in answers[("post", "/v1/llm/check")]  # no language model configured
     ready = document["paths"]["/ready"]["get"]["responses"]["503"]["content"]["application/json"]["schema"]
     assert ready == {"$ref": "#/components/schemas/HealthOut"}
 
