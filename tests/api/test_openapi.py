@@ -74,10 +74,12 @@ def test_request_bodies_refuse_unknown_fields_as_the_server_does(document: dict[
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "extra"
 
 
-def test_the_audit_trail_documents_its_page_and_its_ndjson_export(document: dict[str, Any]) -> None:
+def test_streams_document_the_media_type_they_send(document: dict[str, Any]) -> None:
     content = document["paths"]["/v1/audit"]["get"]["responses"]["200"]["content"]
     assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/AuditPageOut"}
     assert "application/x-ndjson" in content
+    assert set(document["paths"]["/v1/export"]["get"]["responses"]["200"]["content"]) == {"application/x-ndjson"}
+    assert set(document["paths"]["/v1/events/stream"]["get"]["responses"]["200"]["content"]) == {"text/event-stream"}
 
 
 def test_swagger_ui_loads_only_assets_the_server_serves(http: TestClient) -> None:
