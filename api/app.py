@@ -6,14 +6,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import swagger_ui_bundle
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.handlers import ASGIRouteHandler, asgi
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, Reference, SecurityScheme
-from litestar.static_files import create_static_files_router
 from litestar.types import Receive, Scope, Send
 
 from agentmem.api.boundary import boundary_middleware, strict_body
@@ -42,36 +37,12 @@ from agentmem.api.controllers.usage import UsageController
 from agentmem.api.controllers.users import UserController
 from agentmem.api.errors import EXCEPTION_HANDLERS
 from agentmem.api.guards import require_permission
+from agentmem.api.openapi import docs_assets, document_answers, openapi_config
 from agentmem.mcp_server.server import McpEndpoint
 from agentmem.runtime.container import Container
 from agentmem.runtime.settings import Settings
 
 VERSION = "0.1.0"
-DOCS_ASSETS = "/schema/assets"
-SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
-    "bearer": SecurityScheme(type="http", scheme="bearer", description="An API key (am_…) or a token"),
-    "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
-}
-
-
-def openapi_config() -> OpenAPIConfig:
-    """OpenAPI 3.1 at /schema; Swagger UI from assets installed with the package (no CDN: works offline)."""
-    return OpenAPIConfig(
-        title="AgentMem",
-        version=VERSION,
-        description="Event-sourced memory for AI agents: versioned, auditable, hybrid search.",
-        path="/schema",
-        render_plugins=[
-            SwaggerRenderPlugin(
-                path="/swagger",
-                js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-                css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-                standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
-            )
-        ],
-        components=Components(security_schemes=SECURITY_SCHEMES),
-        security=[{"bearer": []}, {"apiKey": []}],
-    )
 
 
 def mcp_route(endpoint: McpEndpoint) -> ASGIRouteHandler:
@@ -106,13 +77,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             else:
                 await running.stop()
 
-    docs_assets = create_static_files_router(
-        path=DOCS_ASSETS,
-        directories=[swagger_ui_bundle.swagger_ui_path],
-        opt={"public": True},
-        include_in_schema=False,
-    )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             MemoryController,
@@ -138,7 +103,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             ExportController,
             ToolController,
             SecretController,
-            docs_assets,
+            docs_assets(),
         ],
         dependencies={
             "context": Provide(request_context, sync_to_thread=False),
@@ -149,5 +114,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(VERSION),
     )
+    document_answers(app)
+    return app

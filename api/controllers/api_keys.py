@@ -19,6 +19,7 @@ from agentmem.application.lists import Lists
 from agentmem.application.permissions import check_grant
 from agentmem.domain.api_key import ApiKey
 from agentmem.domain.base import Context
+from agentmem.domain.errors import Conflict
 
 
 def key_fields(key: ApiKey) -> dict[str, Any]:
@@ -75,7 +76,12 @@ class ApiKeyController(Controller):
         return ApiKeyOut(**key_fields(key))
 
     @delete("/{api_key_id:uuid}", status_code=HTTP_204_NO_CONTENT, opt={"permission": "keys:manage"})
-    async def revoke(self, api_key_id: UUID, context: Context, identity: IdentityApplication) -> Response[None]:
-        """Revokes a key: the next request with it gets 401."""
+    async def revoke(
+        self, api_key_id: UUID, principal: Principal, context: Context, identity: IdentityApplication
+    ) -> Response[None]:
+        """Revokes a key: the next request with it gets 401. A key cannot revoke itself (409), as a user cannot
+        delete themselves: the caller would lock itself out mid-session."""
+        if principal.key_id == str(api_key_id):
+            raise Conflict("you cannot revoke the key you are using; revoke it with another key or a token")
         saved = await asyncio.to_thread(identity.revoke_key, api_key_id, context)
         return no_content(saved.position)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import Stream
 
@@ -60,7 +61,13 @@ class AuditController(Controller):
     tags = ["audit"]
     dependencies = {"lists": provide("lists")}
 
-    @get("/", opt={"permission": "audit:read"})
+    @get(
+        "/",
+        opt={"permission": "audit:read", "ndjson": "With Accept: application/x-ndjson: every event, one JSON per line"},
+        responses={
+            200: ResponseSpec(AuditPageOut, description="A page of the organization's events", generate_examples=False)
+        },
+    )
     async def audit(
         self,
         request: Request,

@@ -28,7 +28,7 @@ class AuthController(Controller):
     tags = ["auth"]
     dependencies = {"auth": provide("auth")}
 
-    @post("/token", status_code=200, opt={"public": True}, security=[])
+    @post("/token", status_code=200, opt={"public": True, "errors": (401, 429)}, security=[])
     async def token(self, data: TokenRequest, auth: Authenticator) -> TokenOut:
         """Exchanges an email and password for a bearer token (HS256, 24 h by default); 10 tries a minute per email."""
         issued = await auth.sign_in(data.email, data.password, data.organization)

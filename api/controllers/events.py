@@ -86,7 +86,7 @@ class EventController(Controller):
         page = await feed.page(query)
         return EventPageOut([event_out(e) for e in page.items], page.next_after, page.has_more)
 
-    @get("/stream", opt={"permission": "events:read"})
+    @get("/stream", opt={"permission": "events:read"}, media_type="text/event-stream")
     async def stream(
         self,
         request: Request,

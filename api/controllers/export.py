@@ -21,7 +21,7 @@ class ExportController(Controller):
     tags = ["export"]
     dependencies = {"exports": provide("exports")}
 
-    @get("/", opt={"permission": "events:read"})
+    @get("/", opt={"permission": "events:read"}, media_type=NDJSON)
     async def export(self, principal: Principal, exports: OrganizationExport) -> Stream:
         """Streams the organization's events (header line, one event per line, end line) for `agentmem import`."""
         organization_id = UUID(principal.tenant_id)

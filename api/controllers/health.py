@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from msgspec import Struct
 
 from agentmem.api.dependencies import container_of
@@ -28,7 +29,11 @@ class HealthController(Controller):
         """Liveness: the process answers."""
         return HealthOut(status="ok")
 
-    @get("/ready", opt={"public": True})
+    @get(
+        "/ready",
+        opt={"public": True},
+        responses={503: ResponseSpec(HealthOut, description="A dependency does not answer", generate_examples=False)},
+    )
     async def ready(self, state: State) -> Response[HealthOut]:
         """Readiness: the event store and Redis both answer (503 if not); `degraded` while a parked event holds
         a tenant back in a read model (see GET /v1/admin/projections); whether tools can run, and if not, why."""

@@ -27,7 +27,7 @@ class LanguageModelController(Controller):
             return LanguageModelOut(configured=False, provider=None, model=None)
         return LanguageModelOut(configured=True, provider=configured[0], model=configured[1])
 
-    @post("/check", opt={"permission": "org:manage"}, status_code=200)
+    @post("/check", opt={"permission": "org:manage", "errors": (503,)}, status_code=200)
     async def check(self, context: Context, language_models: MeteredModels) -> CheckOut:
         """Sends one tiny request, one streamed and one tool call (metered as purpose `check`); 503 without a model,
         429 once the organization's daily token quota is spent."""

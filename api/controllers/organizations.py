@@ -110,6 +110,8 @@ class OrganizationController(Controller):
         changes = {n: getattr(data, n) for n in data.__struct_fields__ if getattr(data, n) is not UNSET}
         if {"status", "quotas"} & set(changes) and PLATFORM not in principal.permissions:
             raise Forbidden("only a platform superadmin may change status or quotas")
+        if changes.get("status", "active") != "active" and str(organization_id) == principal.tenant_id:
+            raise Conflict("you cannot suspend the organization you are signed in to")
         await self._get(organization_id, principal, identity)
         saved = await asyncio.to_thread(identity.update_organization, organization_id, changes, context)
         body = OrganizationWriteOut(**organization_fields(saved.aggregate), position=saved.position)

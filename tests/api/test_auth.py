@@ -125,6 +125,15 @@ def test_a_revoked_key_is_refused_on_the_very_next_request(org: Org) -> None:
     assert org.owner.delete(f"/v1/api-keys/{created['id']}").status_code == 409
 
 
+def test_a_key_cannot_revoke_itself(org: Org) -> None:
+    created = org.owner.post("/v1/api-keys", json={"name": "self-revoker", "role": "owner"}).json()
+    itself = ApiClient(org.owner.http, created["key"])
+    refused = itself.delete(f"/v1/api-keys/{created['id']}")
+    assert refused.status_code == 409 and "key you are using" in refused.json()["detail"]
+    assert itself.get("/v1/me").status_code == 200
+    assert org.owner.delete(f"/v1/api-keys/{created['id']}").status_code == 204
+
+
 def test_a_key_that_would_expire_in_the_past_is_refused_naming_the_field(org: Org) -> None:
     past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
     refused = org.owner.post("/v1/api-keys", json={"name": "expired", "role": "viewer", "expires_at": past})

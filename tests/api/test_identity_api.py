@@ -69,9 +69,12 @@ def test_bad_organization_input_is_422_naming_the_field(admin: ApiClient) -> Non
         assert field in [e["field"] for e in response.json()["errors"]]
 
 
-def test_nobody_deletes_the_organization_they_are_signed_in_to(admin: ApiClient) -> None:
+def test_nobody_deletes_or_suspends_the_organization_they_are_signed_in_to(admin: ApiClient) -> None:
     me = admin.get("/v1/me").json()
     assert admin.delete(f"/v1/organizations/{me['organization_id']}").status_code == 409
+    suspend = admin.patch(f"/v1/organizations/{me['organization_id']}", json={"status": "suspended"})
+    assert suspend.status_code == 409 and "signed in" in suspend.json()["detail"]
+    assert admin.get("/v1/me").status_code == 200
 
 
 def test_users_are_created_listed_updated_disabled_and_deleted(org: Org) -> None:
