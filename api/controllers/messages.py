@@ -47,6 +47,9 @@ def message_out(message: Message) -> MessageOut:
         tool_call_id=message.tool_call_id,
         created_at=message.created_at,
         created_by=message.created_by,
+        run_id=message.run_id,
+        incomplete=message.incomplete,
+        summary_of=message.summary_of,
     )
 
 
@@ -63,6 +66,8 @@ def hit_out(hit: Hit) -> MessageHitOut:
         tool_call_id=metadata.get("tool_call_id"),
         created_at=row.created_at,
         created_by=row.created_by,
+        run_id=metadata.get("run_id"),
+        incomplete=bool(metadata.get("incomplete", False)),
         score=round(hit.score, 6),
         vector_rank=hit.vector_rank,
         text_rank=hit.text_rank,

@@ -57,6 +57,9 @@ class MessageOut(Struct):
     tool_call_id: str | None
     created_at: datetime
     created_by: str
+    run_id: str | None = None
+    incomplete: bool = False
+    summary_of: list[int] | None = None
 
 
 class MessagesOut(Struct):
@@ -86,7 +89,7 @@ class MessageSearchIn(Struct, forbid_unknown_fields=True, kw_only=True):
     min_position: Annotated[int, Meta(ge=0)] | None = None
 
 
-class MessageHitOut(MessageOut):
+class MessageHitOut(MessageOut, kw_only=True):
     """A search result: the message, its fused score and its rank in each ranking (null if absent there)."""
 
     score: float
