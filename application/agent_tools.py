@@ -77,7 +77,7 @@ def error_outcome(error: AgentMemError) -> ToolOutcome:
     """The error as the HTTP API would answer it, for the model to read and act on."""
     body: dict[str, Any] = {"status": error.status, "detail": str(error)}
     if getattr(error, "field", None):
-        body["field"] = error.field  # type: ignore[attr-defined]
+        body["field"] = error.field
     return ToolOutcome(json.dumps({"error": body}), True, {"error": body})
 
 

@@ -288,7 +288,7 @@ class Chat:
                     answer = event.answer
         finally:
             with contextlib.suppress(Exception):
-                await stream.aclose()  # type: ignore[attr-defined]
+                await stream.aclose()
         if answer is None:
             raise LanguageModelError("the model's stream ended without its final answer")
         return answer

@@ -105,7 +105,7 @@ def to_model(message: Stored) -> Message:
         ToolCall(call["id"], call["function"]["name"], json.loads(call["function"].get("arguments") or "{}"))
         for call in message.tool_calls
     )
-    return Message(message.role, message.content, calls, message.tool_call_id, message.name)  # type: ignore[arg-type]
+    return Message(message.role, message.content, calls, message.tool_call_id, message.name)
 
 
 def stored_calls(calls: Sequence[ToolCall]) -> list[dict[str, Any]]:

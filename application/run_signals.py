@@ -71,11 +71,13 @@ class RunSignals(Protocol):
 
     async def request_cancel(self, run_id: UUID, reason: str, seconds: float) -> None: ...
 
-    async def detach(self, run_id: UUID) -> None:
-        """The streaming client went away; a later `attach` (a resume) takes it back."""
+    async def attach(self, run_id: UUID) -> None:
+        """A client follows the run's stream."""
         ...
 
-    async def attach(self, run_id: UUID) -> None: ...
+    async def detach(self, run_id: UUID) -> None:
+        """A following client went away before the end; when none is left the run is detached (a resume attaches)."""
+        ...
 
     async def stop_reason(self, run_id: UUID, detached_grace: float) -> str | None:
         """Why the run should stop now: the cancel's reason, `client_gone` when detached for `detached_grace`
@@ -88,7 +90,7 @@ class RunEvents(Protocol):
 
     async def publish(self, event: RunEvent) -> None: ...
 
-    def follow(self, run_id: UUID, after: int, idle_timeout: float) -> AsyncIterator[RunEvent]:
+    async def follow(self, run_id: UUID, after: int, idle_timeout: float) -> AsyncIterator[RunEvent]:
         """The events after sequence number `after` (0: all), as they come, up to the terminal one;
         RunStreamGoneError when the stream is not kept. Ends after `idle_timeout` seconds without an event."""
         ...

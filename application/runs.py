@@ -22,7 +22,7 @@ class RunApplication(AgentMemApplication):
     aggregate_cache_size = 1_000
 
     def start(self, run_id: UUID, start: RunStart, context: Context) -> Saved[Run]:
-        run = Run.start(run_id, start, context)
+        run = Run.begin(run_id, start, context)
         return Saved(run, self.record(run))
 
     def record_context(self, run_id: UUID, facts: ContextFacts, context: Context) -> Saved[Run]:

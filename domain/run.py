@@ -121,7 +121,7 @@ class Run(TenantAggregate):
         reason: str
 
     @classmethod
-    def start(cls, run_id: UUID, start: RunStart, context: Context) -> Run:
+    def begin(cls, run_id: UUID, start: RunStart, context: Context) -> Run:
         """Checks the step limit, then records Started."""
         if not 1 <= start.max_steps <= MAX_STEPS:
             raise InvalidRunError("max_steps", f"max_steps must be 1 to {MAX_STEPS}")

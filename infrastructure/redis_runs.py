@@ -1,5 +1,6 @@
-"""The run ports in Redis: the agent's run lock (SET NX with a TTL), cancel and detach flags, and each run's events
-as a Redis stream (entry ids `0-<seq>`) that readers follow with XREAD BLOCK and that expires after the window."""
+"""The run ports in Redis: the agent's run lock (SET NX with a TTL), cancel flags, a count of each run's stream
+followers (the run is detached when the last one leaves), and each run's events as a Redis stream (entry ids
+`0-<seq>`) that readers follow with XREAD BLOCK and that expires after the window."""
 
 from __future__ import annotations
 
@@ -49,10 +50,17 @@ class RedisRuns:
         await self.redis.set(self._key("cancel", run_id), reason, ex=max(1, int(seconds)))
 
     async def detach(self, run_id: UUID) -> None:
-        await self.redis.set(self._key("detached", run_id), str(time.time()), ex=self.window)
+        """One follower fewer; when none is left, the run is detached from now."""
+        if await self.redis.decr(self._key("followers", run_id)) <= 0:
+            await self.redis.set(self._key("detached", run_id), str(time.time()), ex=self.window)
 
     async def attach(self, run_id: UUID) -> None:
-        await self.redis.delete(self._key("detached", run_id))
+        followers = self._key("followers", run_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(followers)
+            pipe.expire(followers, self.window)
+            pipe.delete(self._key("detached", run_id))
+            await pipe.execute()
 
     async def stop_reason(self, run_id: UUID, detached_grace: float) -> str | None:
         cancel, detached = await self.redis.mget(self._key("cancel", run_id), self._key("detached", run_id))
@@ -74,6 +82,9 @@ class RedisRuns:
         key = self._key("events", run_id)
         if not await self.redis.exists(key):
             raise RunStreamGoneError(f"the events of run {run_id} are not kept (unknown run, or past the window)")
+        return self._read(run_id, key, after, idle_timeout)
+
+    async def _read(self, run_id: UUID, key: str, after: int, idle_timeout: float) -> AsyncIterator[RunEvent]:
         last = f"0-{after}"
         idle_since = time.monotonic()
         while True:
