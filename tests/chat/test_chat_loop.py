@@ -181,9 +181,7 @@ def test_an_agents_runs_are_listed_newest_first(api: Api, models: ScriptedModels
     agent = api.agent()
     first = api.chat(agent["id"], "one").json()
     second = api.chat(agent["id"], "two").json()
-    page = api.get(
-        f"/v1/agents/{agent['id']}/runs", params={"min_position": second["position"]}
-    ).json()
+    page = api.get(f"/v1/agents/{agent['id']}/runs", params={"min_position": second["position"]}).json()
     assert [r["id"] for r in page["items"]] == [second["run_id"], first["run_id"]]
     assert {r["status"] for r in page["items"]} == {"completed"}
     assert page["items"][0]["steps"] == 1

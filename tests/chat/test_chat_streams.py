@@ -62,7 +62,9 @@ def test_a_resume_of_an_unknown_stream_is_404_and_a_bad_event_id_400(api: Api) -
 def test_cancel_by_request_stops_at_the_next_step_and_keeps_what_was_said(api: Api, models: ScriptedModels) -> None:
     agent = api.agent({"label": "human", "value": "", "limit": 100})
     hold = threading.Event()
-    models.add(Turn(text="Let me note that", calls=[("core_memory_append", {"label": "human", "content": "tea"})], hold=hold))
+    models.add(
+        Turn(text="Let me note that", calls=[("core_memory_append", {"label": "human", "content": "tea"})], hold=hold)
+    )
     models.add(Turn(text="never said"))
     events: list[dict[str, Any]] = []
     with open_stream(api, agent["id"], "note tea") as response:
