@@ -208,7 +208,8 @@ def _chat(result: dict[str, Any]) -> list[str]:
         "| measure | p50 / p95 / p99 ms |",
         "| --- | --- |",
         f"| step time minus model call (server) | {_latency(over['step_minus_model_ms'])} |",
-        f"| client latency minus stub delay, per step | {_latency(over['client_latency_minus_stub_delay_per_step_ms'])} |",
+        f"| client latency minus stub delay, per step | {_latency(over['client_latency_minus_stub_delay_per_step_ms'])}"
+        " |",
         f"| first SSE byte after the model's first token | {_latency(result['first_sse_byte_after_first_token_ms'])} |",
         f"| {together['chats']} concurrent chats on {together['chats']} agents ({together['errors']} errors, "
         f"{together['wall_s']} s) | {_latency(together['latency_ms'])} |",
