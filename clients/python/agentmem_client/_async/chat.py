@@ -85,9 +85,7 @@ class Chat:
         self, agent_id: str, *, order: Order = "created_desc", limit: int = 20, cursor: str | None = None
     ) -> Page[dict[str, Any]]:
         """One page of the agent's runs, newest first."""
-        params = query_params(
-            order=order, limit=limit, cursor=cursor, min_position=self._http.min_position(None)
-        )
+        params = query_params(order=order, limit=limit, cursor=cursor, min_position=self._http.min_position(None))
         return await self._http.call("GET", f"/v1/agents/{agent_id}/runs", Page[dict[str, Any]], params=params)
 
     async def cancel(self, run_id: str) -> None:
