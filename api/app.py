@@ -20,11 +20,11 @@ from agentmem.api.controllers.api_keys import ApiKeyController
 from agentmem.api.controllers.audit import AuditController
 from agentmem.api.controllers.auth import AuthController
 from agentmem.api.controllers.blocks import BlockController
+from agentmem.api.controllers.chat import ChatController, RunController
+from agentmem.api.controllers.chat_ws import chat_socket
 from agentmem.api.controllers.episodes import EpisodeController
 from agentmem.api.controllers.events import EventController
 from agentmem.api.controllers.export import ExportController
-from agentmem.api.controllers.chat import ChatController, RunController
-from agentmem.api.controllers.chat_ws import chat_socket
 from agentmem.api.controllers.health import HealthController
 from agentmem.api.controllers.jobs import JobController
 from agentmem.api.controllers.llm import LanguageModelController
