@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from uuid import UUID
 
+from agentmem.application.agents import AgentApplication
 from agentmem.application.base import AgentMemApplication, NotFoundError, Saved
 from agentmem.application.reads import Reads
 from agentmem.domain.base import Context
@@ -53,11 +55,13 @@ class RunApplication(AgentMemApplication):
 
 
 class RunList:
-    """An agent's runs, newest first, once the runs read model has applied `min_position`."""
+    """An agent's runs, newest first, once the runs read model has applied `min_position` (404 for an agent that
+    is not the tenant's)."""
 
-    def __init__(self, reads: Reads, queries: RunQueries) -> None:
+    def __init__(self, reads: Reads, queries: RunQueries, agents: AgentApplication) -> None:
         self.reads = reads
         self.queries = queries
+        self.agents = agents
 
     async def page(
         self,
@@ -69,5 +73,6 @@ class RunList:
         cursor: str | None = None,
         min_position: int | None = None,
     ) -> RunPage:
+        await asyncio.to_thread(self.agents.get, agent_id, tenant_id)
         await self.reads.wait([READ_MODEL], min_position)
         return await self.queries.list(tenant_id, agent_id=agent_id, order=order, limit=limit, cursor=cursor)

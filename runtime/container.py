@@ -169,6 +169,8 @@ class Container:
         self.events = EventFeed(tenant_log, self.identity.mapper, self._signal)
         self.exports = OrganizationExport(tenant_log, self.identity)
         self._start_jobs(pool, quota)
+        self.run_list = RunList(self.reads, PostgresRunQueries(pool), self.agents)
+        self.chat = self._chat()
 
     def _start_jobs(self, pool: AsyncConnectionPool, quota: MemoryQuota) -> None:
         """The job use cases: queuing and following jobs (API), and running them (the job worker)."""
@@ -182,8 +184,6 @@ class Container:
         self.job_runner = JobRunner(self.job_app, handlers, queue, policy)
         self.job_queries = PostgresJobQueries(pool)
         self.jobs = Jobs(self.job_app, queue, models, extraction, self.job_queries, self.reads, policy)
-        self.run_list = RunList(self.reads, PostgresRunQueries(pool))
-        self.chat = self._chat()
 
     def _chat(self) -> Chat:
         """The step loop with the memory tools (the agent's attached tools join `ToolRunners` as a second runner)."""
