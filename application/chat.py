@@ -243,11 +243,6 @@ class Chat:
             said = await self._say(session, answer, outcome, number, emit)
             step.text, step.calls = [], []
             results = [await self._use(session, call, number, emit) for call in answer.tool_calls]
-            if results:
-                appended = await asyncio.to_thread(
-                    self.conversations.append, session.agent.id, results, session.context
-                )
-                outcome.messages.extend(appended.messages)
             messages.append(Message.assistant(answer.text, answer.tool_calls))
             messages.extend(Message("tool", r.content, (), r.tool_call_id, r.name) for r in results)
             outcome.usage += answer.usage
@@ -262,7 +257,12 @@ class Chat:
                 [c.name for c in answer.tool_calls],
                 [m.id for m in said],
             )
-            await asyncio.to_thread(self.runs.record_step, prepared.run_id, step_facts, session.context)
+            recorded = asyncio.to_thread(self.runs.record_step, prepared.run_id, step_facts, session.context)
+            if results:  # the step's record and its tool results are independent writes: one round trip for both
+                _, answered = await asyncio.gather(recorded, self._append(session, results))
+                outcome.messages.extend(answered)
+            else:
+                await recorded
             if not answer.tool_calls:
                 return
         outcome.stop_reason = "max_steps"
@@ -299,9 +299,13 @@ class Chat:
         if not answer.text and not answer.tool_calls:
             return []
         new = NewMessage("assistant", answer.text, tool_calls=stored_calls(answer.tool_calls), run_id=session.tag)
-        appended = await asyncio.to_thread(self.conversations.append, session.agent.id, [new], session.context)
-        outcome.messages.extend(appended.messages)
-        await emit("message.completed", {"step": number, "message": message_data(appended.messages[0])})
+        said = await self._append(session, [new])
+        outcome.messages.extend(said)
+        await emit("message.completed", {"step": number, "message": message_data(said[0])})
+        return said
+
+    async def _append(self, session: ToolSession, messages: list[NewMessage]) -> list[Stored]:
+        appended = await asyncio.to_thread(self.conversations.append, session.agent.id, messages, session.context)
         return appended.messages
 
     async def _use(self, session: ToolSession, call: ToolCall, number: int, emit: Emit) -> NewMessage:
