@@ -111,10 +111,13 @@ async def make_agents(http: httpx.AsyncClient, count: int) -> list[str]:
 
 
 async def overhead(http: httpx.AsyncClient, agent_id: str, chats: int, delay: float) -> dict[str, Any]:
-    """Sequential two-step chats (a core_memory_append, then an answer): each step's time minus its model call, and
-    the client's latency minus the stub's fixed delays, per step."""
+    """Sequential two-step chats (a core_memory_append, then an answer): each step's time minus its model call; the
+    model call minus the stub's delay (SDK, HTTP, metering); the run's time outside its steps (HTTP, start, caller's
+    messages, recall, context, end); and the client's latency minus the stub's delays, per step."""
     step_overheads: list[float] = []
     per_step: list[float] = []
+    model_calls: list[float] = []
+    outside_steps: list[float] = []
     for _ in range(chats):
         started = time.perf_counter()
         answer = await http.post(f"/v1/agents/{agent_id}/chat", json={"messages": [{"content": "remember: tea"}]})
@@ -123,9 +126,13 @@ async def overhead(http: httpx.AsyncClient, agent_id: str, chats: int, delay: fl
         assert body["status"] == "completed", body
         run = (await http.get(f"/v1/runs/{body['run_id']}")).json()
         step_overheads += [s["duration_ms"] - s["model_ms"] for s in run["steps"]]
+        model_calls += [s["model_ms"] - delay * 1000 for s in run["steps"]]
+        outside_steps.append(latency - sum(s["duration_ms"] for s in run["steps"]))
         per_step.append((latency - delay * 1000 * body["steps"]) / body["steps"])
     return {
         "step_minus_model_ms": stats(step_overheads),
+        "model_call_minus_stub_delay_ms": stats(model_calls),
+        "run_outside_steps_ms": stats(outside_steps),
         "client_latency_minus_stub_delay_per_step_ms": stats(per_step),
     }
 
