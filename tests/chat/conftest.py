@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
+import redis
 
+from agentmem.infrastructure.redis_runs import PREFIX
 from agentmem.infrastructure.settings import ChatSettings, Settings
 from agentmem.infrastructure.worker import Worker
 from agentmem.runtime.container import Container
@@ -82,6 +85,18 @@ def sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
             continue
         name, _, value = line.partition(": ")
         event[name] = json.loads(value) if name == "data" else value
+
+
+def wait_for_signal(container: Container, kind: str, run_id: str, seconds: float = 30) -> None:
+    """Waits (bounded) until the server has set a run's `cancel` or `detached` signal in Redis."""
+    client = redis.Redis.from_url(container.settings.redis_url or "")
+    deadline = time.monotonic() + seconds
+    try:
+        while not client.exists(f"{PREFIX}{kind}:{run_id}"):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"run {run_id} got no {kind} signal in {seconds} s")
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from websockets.sync.client import connect
 from agentmem.application.chat_context import Budgets
 from agentmem.application.chat_runs import ChatPolicy
 from agentmem.runtime.container import Container
-from tests.chat.conftest import Api, sse_events
+from tests.chat.conftest import Api, sse_events, wait_for_signal
 from tests.chat.test_chat_loop import wait_for_end
 from tests.clients import Org
 from tests.stubs.scripted_models import ScriptedModels, Turn
@@ -83,7 +83,9 @@ def test_cancel_by_request_stops_at_the_next_step_and_keeps_what_was_said(api: A
     models.script.clear()
 
 
-def test_a_streaming_client_that_leaves_cancels_its_run(api: Api, models: ScriptedModels) -> None:
+def test_a_streaming_client_that_leaves_cancels_its_run(
+    api: Api, models: ScriptedModels, chat_container: Container
+) -> None:
     agent = api.agent()
     hold = threading.Event()
     models.add(Turn(text="looking", calls=[("memory_search", {"query": "tea"})], hold=hold), Turn(text="never"))
@@ -92,6 +94,7 @@ def test_a_streaming_client_that_leaves_cancels_its_run(api: Api, models: Script
             if event["event"] == "message.delta":
                 run_id = event["id"].rsplit(":", 1)[0]
                 break
+    wait_for_signal(chat_container, "detached", run_id)
     hold.set()
     run = wait_for_end(api, run_id)
     assert (run["status"], run["error"]) == ("cancelled", "client_gone")
@@ -120,7 +123,7 @@ def test_a_run_never_outlives_its_deadline(api: Api, models: ScriptedModels, cha
     hold = threading.Event()
     models.add(Turn(text="I will never finish", hold=hold))
     policy = chat_container.chat.policy
-    chat_container.chat.policy = ChatPolicy(deadline=1.0, detached_grace=0)
+    chat_container.chat.policy = ChatPolicy(deadline=2.5, detached_grace=0)
     try:
         body = api.chat(agent["id"], "take your time").json()
     finally:
@@ -153,7 +156,9 @@ def test_websocket_credentials_in_the_header_or_first_frame_else_4401_or_4403(ap
     assert close_code(url, first=json.dumps({"type": "auth", "token": viewer})) == 4403
 
 
-def test_a_websocket_chat_streams_the_same_events_and_cancels_by_message(api: Api, models: ScriptedModels) -> None:
+def test_a_websocket_chat_streams_the_same_events_and_cancels_by_message(
+    api: Api, models: ScriptedModels, chat_container: Container
+) -> None:
     agent = api.agent()
     models.add(Turn(text="Hello there"))
     with connect(ws_url(api, agent["id"])) as socket:
@@ -168,8 +173,10 @@ def test_a_websocket_chat_streams_the_same_events_and_cancels_by_message(api: Ap
         hold = threading.Event()
         models.add(Turn(text="working", calls=[("memory_search", {"query": "x"})], hold=hold), Turn(text="never"))
         socket.send(json.dumps({"type": "chat", "messages": [{"content": "work"}]}))
-        assert json.loads(socket.recv(timeout=20))["type"] == "run.started"
+        started = json.loads(socket.recv(timeout=20))
+        assert started["type"] == "run.started"
         socket.send(json.dumps({"type": "cancel"}))
+        wait_for_signal(chat_container, "cancel", started["data"]["run_id"])
         hold.set()
         frames = [json.loads(socket.recv(timeout=20))]
         while frames[-1]["type"] != "run.completed":
