@@ -188,7 +188,7 @@ class Chat:
         status = 200
         try:
             try:
-                async with asyncio.timeout_at(prepared.deadline):
+                async with asyncio.timeout(prepared.deadline - time.monotonic()):  # any loop's clock
                     await self._steps(prepared, outcome, step, emit)
             except TimeoutError:
                 outcome.status, outcome.stop_reason, status = FAILED, "deadline", 504
