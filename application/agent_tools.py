@@ -1,8 +1,9 @@
-"""The tools an agent's model may call during a run: the seam (`ToolRunner`) and the memory tools behind it.
+"""The tools an agent's model may call during a run: the seam (`ToolProvider`) and what stands behind it.
 
-A `ToolRunner` offers tool specs for one run and runs the calls it owns. The step loop asks every runner in
-`ToolRunners` (memory tools now; the agent's attached tools, run in the sandbox, are a second runner). A tool's
-error (over a block's limit, a read-only block, no permission) goes back to the model as the tool's result.
+A `ToolProvider` offers tool specs for one run and runs the calls it owns. The step loop asks every provider in
+`ToolProviders`: the memory tools, then the agent's attached tools (run in the sandbox by the tools feature's use
+case). A tool's error (over a block's limit, a read-only block, no permission) goes back to the model as the tool's
+result.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from agentmem.application.llm import Tool, ToolCall
 from agentmem.application.memories import NewMemory
 from agentmem.application.memory_writes import MemoryWrites
 from agentmem.application.reads import Reads
+from agentmem.application.tool_runs import ToolRunner as SandboxRuns
+from agentmem.application.tools import ToolApplication, ToolSpec
 from agentmem.domain.agent import Agent
 from agentmem.domain.base import Context
 from agentmem.domain.errors import AgentMemError, Forbidden, InvalidInput
@@ -57,7 +60,7 @@ class ToolOutcome:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-class ToolRunner(Protocol):
+class ToolProvider(Protocol):
     """Tools offered to a run, and how one call of them runs."""
 
     async def specs(self, session: ToolSession) -> list[Tool]:
@@ -81,10 +84,10 @@ def error_outcome(error: AgentMemError) -> ToolOutcome:
     return ToolOutcome(json.dumps({"error": body}), True, {"error": body})
 
 
-class ToolRunners:
-    """Every runner of a run, asked in order: the first that owns a call runs it."""
+class ToolProviders:
+    """Every provider of a run, asked in order: the first that owns a call runs it."""
 
-    def __init__(self, runners: Sequence[ToolRunner]) -> None:
+    def __init__(self, runners: Sequence[ToolProvider]) -> None:
         self.runners = list(runners)
 
     async def specs(self, session: ToolSession) -> list[Tool]:
@@ -260,3 +263,30 @@ async def recall(reads: Reads, session: ToolSession, query: str, limit: int) -> 
     min_position = session.position or None
     results = [await reads.search("memories", scope, query, limit=limit, min_position=min_position) for scope in scopes]
     return merge_hits([r.hits for r in results], limit)
+
+
+class AttachedTools:
+    """The agent's attached tools (`tools:execute`), run in the sandbox by the same use case as
+    POST /v1/tools/{id}/run; each run is recorded with the agent's run id. A memory tool's name wins a clash."""
+
+    def __init__(self, tools: ToolApplication, runner: SandboxRuns) -> None:
+        self.tools = tools
+        self.runner = runner
+
+    async def _offered(self, session: ToolSession) -> list[ToolSpec]:
+        if "tools:execute" not in session.permissions or not session.agent.tool_ids:
+            return []
+        found = await asyncio.to_thread(self.tools.specs, session.agent.tool_ids, session.context.tenant_id)
+        return [spec for spec in found if spec.name not in MEMORY_TOOLS]
+
+    async def specs(self, session: ToolSession) -> list[Tool]:
+        return [spec.offered() for spec in await self._offered(session)]
+
+    async def run(self, session: ToolSession, call: ToolCall) -> ToolOutcome | None:
+        offered = await self._offered(session)
+        if not any(spec.name == call.name for spec in offered):
+            return None
+        answer = self.runner.answer
+        message = await asyncio.to_thread(answer, call, offered, session.context, agent_run_id=session.tag)
+        data = json.loads(message.content)
+        return ToolOutcome(message.content, data.get("status") != "ok", data)

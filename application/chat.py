@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID, uuid4
 
-from agentmem.application.agent_tools import ToolRunners, ToolSession
+from agentmem.application.agent_tools import ToolProviders, ToolSession
 from agentmem.application.agents import AgentApplication
 from agentmem.application.authentication import Principal
 from agentmem.application.chat_context import ContextBuilder, sha256, stored_calls
@@ -78,7 +78,7 @@ class Chat:
         conversations: ConversationApplication,
         runs: RunApplication,
         models: LanguageModels,
-        tools: ToolRunners,
+        tools: ToolProviders,
         context: ContextBuilder,
         signals: RunSignals,
         events: RunEvents,

@@ -14,7 +14,7 @@ from uuid import UUID
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
-from agentmem.application.agent_tools import MemoryTools, ToolRunners
+from agentmem.application.agent_tools import AttachedTools, MemoryTools, ToolProviders
 from agentmem.application.agents import AgentApplication
 from agentmem.application.authentication import Authenticator, Limits
 from agentmem.application.block_rewrite import BlockWrites
@@ -186,9 +186,10 @@ class Container:
         self.jobs = Jobs(self.job_app, queue, models, extraction, self.job_queries, self.reads, policy)
 
     def _chat(self) -> Chat:
-        """The step loop with the memory tools (the agent's attached tools join `ToolRunners` as a second runner)."""
+        """The step loop with the memory tools and the agent's attached tools (run in the sandbox)."""
         chat = self.settings.chat
-        tools = ToolRunners([MemoryTools(self.core_memory, self.memory_writes, self.reads)])
+        memory_tools = MemoryTools(self.core_memory, self.memory_writes, self.reads)
+        tools = ToolProviders([memory_tools, AttachedTools(self.tools, self.tool_runner)])
         budgets = Budgets(memories=chat.memory_tokens, history=chat.history_tokens)
         policy = ChatPolicy(chat.deadline, chat.detached_grace)
         return Chat(
