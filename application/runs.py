@@ -74,5 +74,5 @@ class RunList:
         min_position: int | None = None,
     ) -> RunPage:
         await asyncio.to_thread(self.agents.get, agent_id, tenant_id)
-        await self.reads.wait([READ_MODEL], min_position)
+        await self.reads.wait([READ_MODEL], min_position, tenant_id)
         return await self.queries.list(tenant_id, agent_id=agent_id, order=order, limit=limit, cursor=cursor)
