@@ -80,7 +80,7 @@ def test_jobs_the_queue_lost_are_swept_back_and_run(settings: Settings, org: Org
             job_id = queued.json()["job_id"]  # a Redis restart without persistence loses the queue and its entries
             await container.redis.delete(container.settings.job_queue, f"arq:job:{job_id}:1")
             future = datetime.now(UTC) + timedelta(minutes=5)
-            await container.reads.wait(["jobs"], queued.json()["position"])
+            await container.reads.wait(["jobs"], queued.json()["position"], org.id)
             lost = await container.job_queries.unfinished(future, future, 1_000)
             mine = [row for row in lost if str(row.id) == job_id]
             return await container.job_runner.sweep(mine)
