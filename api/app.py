@@ -20,6 +20,8 @@ from agentmem.api.controllers.api_keys import ApiKeyController
 from agentmem.api.controllers.audit import AuditController
 from agentmem.api.controllers.auth import AuthController
 from agentmem.api.controllers.blocks import BlockController
+from agentmem.api.controllers.chat import ChatController, RunController
+from agentmem.api.controllers.chat_ws import chat_socket
 from agentmem.api.controllers.episodes import EpisodeController
 from agentmem.api.controllers.events import EventController
 from agentmem.api.controllers.export import ExportController
@@ -88,6 +90,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             AgentBlocksController,
             AgentContextController,
             MessageController,
+            ChatController,
+            RunController,
+            chat_socket,
             AuthController,
             MeController,
             OrganizationController,

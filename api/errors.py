@@ -13,7 +13,7 @@ from agentmem.api.schemas.common import ErrorItem, ErrorOut
 from agentmem.domain.errors import AgentMemError
 
 log = logging.getLogger("agentmem.api")
-EXTRA_FIELDS = ("current_version", "limit", "size")
+EXTRA_FIELDS = ("current_version", "limit", "size", "active_run_id")
 _UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 
 

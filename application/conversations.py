@@ -63,6 +63,9 @@ class Message:
     tool_call_id: str | None
     created_at: datetime
     created_by: str
+    run_id: str | None = None
+    incomplete: bool = False
+    summary_of: list[int] | None = None
 
     @classmethod
     def of(cls, event: ConversationSegment.MessageAppended) -> Message:
@@ -79,6 +82,9 @@ class Message:
             tool_call_id=event.tool_call_id,
             created_at=event.timestamp,
             created_by=event.actor_id,
+            run_id=event.run_id,
+            incomplete=event.incomplete,
+            summary_of=event.summary_of,
         )
 
 

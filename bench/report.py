@@ -197,11 +197,33 @@ def _peers(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _chat(result: dict[str, Any]) -> list[str]:
+    if result.get("available") is False:
+        return ["### Chat", "", f"- {result.get('reason')}"]
+    over = result["overhead"]
+    together = result["concurrent"]
+    return [
+        f"### Chat (stub model answering after {result['stub_delay_ms']:g} ms)",
+        "",
+        "| measure | p50 / p95 / p99 ms |",
+        "| --- | --- |",
+        f"| step time minus model call (server) | {_latency(over['step_minus_model_ms'])} |",
+        f"| model call minus stub delay (SDK, HTTP, metering) | {_latency(over['model_call_minus_stub_delay_ms'])} |",
+        f"| run outside its steps (HTTP, start, recall, end) | {_latency(over['run_outside_steps_ms'])} |",
+        f"| client latency minus stub delay, per step | {_latency(over['client_latency_minus_stub_delay_per_step_ms'])}"
+        " |",
+        f"| first SSE byte after the model's first token | {_latency(result['first_sse_byte_after_first_token_ms'])} |",
+        f"| {together['chats']} concurrent chats on {together['chats']} agents ({together['errors']} errors, "
+        f"{together['wall_s']} s) | {_latency(together['latency_ms'])} |",
+    ]
+
+
 RENDER = {
     "write": _write,
     "projection": _projection,
     "search": _search,
     "reads": _reads,
+    "chat": _chat,
     "locomo": _locomo,
     "tools": _tools,
     "extraction": _extraction,

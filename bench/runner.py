@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agentmem.bench import sections
+from agentmem.bench.chat import chat_section
 from agentmem.bench.client import Api
 from agentmem.bench.extraction import extraction_section
 from agentmem.bench.locomo import load
@@ -23,7 +24,7 @@ from agentmem.bench.report import markdown
 from agentmem.bench.server import LocalServer
 from agentmem.bench.synthetic import memory_texts, queries
 
-SECTIONS = ("write", "projection", "search", "reads", "locomo", "extraction", "tools", "footprint", "peers")
+SECTIONS = ("write", "projection", "search", "reads", "chat", "locomo", "extraction", "tools", "footprint", "peers")
 API_SECTIONS = {
     "write": sections.write_section,
     "projection": sections.projection_section,
@@ -104,7 +105,7 @@ async def _run(
     return result
 
 
-async def measure(
+async def measure(  # noqa: PLR0911 - one return per section
     name: str,
     admin: Api,
     sizes: sections.Sizes,
@@ -121,6 +122,10 @@ async def measure(
         if stub is None:
             return {"available": False, "reason": "extraction needs the server this command starts (no --url)"}
         return await extraction_section(admin, stub, sizes.extraction_conversations)
+    if name == "chat":
+        if server is None:
+            return {"available": False, "reason": "chat needs the servers this command starts (no --url)"}
+        return await chat_section(data_dir / "chat", quick)
     if name == "locomo":
         return await sections.locomo_section(admin, load(locomo_path)[: sizes.locomo_conversations])
     if name == "footprint":

@@ -234,7 +234,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     bench.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under 3 minutes)")
     bench.add_argument(
         "--only",
-        help="comma-separated sections: write,projection,search,reads,locomo,extraction,tools,footprint,peers",
+        help="comma-separated sections: write,projection,search,reads,chat,locomo,extraction,tools,footprint,peers",
     )
     bench.add_argument("--locomo", type=Path, help="a LoCoMo-format file of conversations (for the locomo section)")
     bench.add_argument("--out", type=Path, help="where to write the JSON (and .md beside it)")

@@ -57,6 +57,9 @@ class NewMessage:
     name: str | None = None
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     tool_call_id: str | None = None
+    run_id: str | None = None
+    incomplete: bool = False
+    summary_of: list[int] | None = None
 
 
 def check_message(message: NewMessage, where: str = "") -> NewMessage:
@@ -77,6 +80,9 @@ def check_message(message: NewMessage, where: str = "") -> NewMessage:
         raise InvalidMessageError(f"{where}tool_calls", f"tool_calls must be at most {MAX_TOOL_CALLS_BYTES} bytes")
     if message.tool_call_id is not None and message.role != "tool":
         raise InvalidMessageError(f"{where}tool_call_id", "only tool messages answer a tool_call_id")
+    summary = message.summary_of
+    if summary is not None and (len(summary) != 2 or not 0 <= summary[0] <= summary[1] or message.role != "system"):
+        raise InvalidMessageError(f"{where}summary_of", "summary_of is [first_seq, last_seq] of a system summary")
     return message
 
 
@@ -115,6 +121,9 @@ class ConversationSegment(TenantAggregate):
         capacity: int
 
     class MessageAppended(TenantAggregate.Event):
+        """Version 2 added the run that said it, whether it was cut short, and what a summary covers."""
+
+        class_version = 2
         agent_id: UUID
         message_id: UUID
         segment: int
@@ -125,6 +134,14 @@ class ConversationSegment(TenantAggregate):
         name: str | None
         tool_calls: list[dict[str, Any]]
         tool_call_id: str | None
+        run_id: str | None
+        incomplete: bool
+        summary_of: list[int] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Messages appended before runs existed belong to no run and are whole."""
+            state.update(run_id=None, incomplete=False, summary_of=None)
 
         def apply(self, aggregate: Any) -> None:
             """Only the count lives in memory; the message itself stays in the event."""
@@ -192,6 +209,9 @@ class ConversationSegment(TenantAggregate):
             name=message.name,
             tool_calls=list(message.tool_calls),
             tool_call_id=message.tool_call_id,
+            run_id=message.run_id,
+            incomplete=message.incomplete,
+            summary_of=list(message.summary_of) if message.summary_of is not None else None,
             **context.event_fields(),
         )
         return new_id

@@ -29,6 +29,7 @@ from agentmem.infrastructure.postgres_blocks import blocks_projection, prepare_b
 from agentmem.infrastructure.postgres_directory import PostgresDirectoryView, prepare_directory
 from agentmem.infrastructure.postgres_jobs import jobs_projection, prepare_jobs
 from agentmem.infrastructure.postgres_memories import PostgresMemoryView, create_table, drop_ddl, hnsw_ddl
+from agentmem.infrastructure.postgres_runs import prepare_runs, runs_projection
 from agentmem.infrastructure.postgres_tools import (
     prepare_tool_runs,
     prepare_tools,
@@ -85,6 +86,7 @@ PLAIN: list[PlainReadModel] = [
     PlainReadModel(TOOLS, prepare_tools, tools_projection),
     PlainReadModel(TOOL_RUNS, prepare_tool_runs, tool_runs_projection),
     PlainReadModel("jobs", prepare_jobs, jobs_projection),
+    PlainReadModel("runs", prepare_runs, runs_projection),
 ]
 """Plain read models (audit trail, lists); their tracking name is their name."""
 

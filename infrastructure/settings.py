@@ -145,6 +145,38 @@ class LLMSettings:
         return env
 
 
+@dataclass(frozen=True)
+class ChatSettings:
+    """Agent runs: the deadline, how long a stream's events are kept for resuming, how long a streaming client may
+    be gone before its run is cancelled, and the token budgets of recalled memories and of the conversation."""
+
+    deadline: float = 300.0
+    resume_window: float = 600.0
+    detached_grace: float = 15.0
+    memory_tokens: int = 1_000
+    history_tokens: int = 6_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ChatSettings:
+        defaults = cls()
+        return cls(
+            deadline=_float(env, "AGENTMEM_CHAT_DEADLINE", defaults.deadline),
+            resume_window=_float(env, "AGENTMEM_CHAT_RESUME_WINDOW", defaults.resume_window),
+            detached_grace=_float(env, "AGENTMEM_CHAT_DETACHED_GRACE", defaults.detached_grace),
+            memory_tokens=_int(env, "AGENTMEM_CHAT_MEMORY_TOKENS", defaults.memory_tokens),
+            history_tokens=_int(env, "AGENTMEM_CHAT_HISTORY_TOKENS", defaults.history_tokens, minimum=100),
+        )
+
+    def as_env(self) -> dict[str, str]:
+        return {
+            "AGENTMEM_CHAT_DEADLINE": str(self.deadline),
+            "AGENTMEM_CHAT_RESUME_WINDOW": str(self.resume_window),
+            "AGENTMEM_CHAT_DETACHED_GRACE": str(self.detached_grace),
+            "AGENTMEM_CHAT_MEMORY_TOKENS": str(self.memory_tokens),
+            "AGENTMEM_CHAT_HISTORY_TOKENS": str(self.history_tokens),
+        }
+
+
 def _auth_settings(env: Mapping[str, str], defaults: Settings) -> dict[str, Any]:
     """Secrets, tokens, rate limits, quotas and the bootstrap owner."""
     algorithm = (env.get("AGENTMEM_JWT_ALGORITHM") or defaults.jwt_algorithm).upper()
@@ -204,6 +236,7 @@ class Settings:
     job_max_attempts: int = 3
     job_retry_seconds: float = 5.0
     job_timeout: float = 300.0
+    chat: ChatSettings = field(default_factory=ChatSettings)
     url: str | None = None
     api_key: str | None = None
 
@@ -247,6 +280,7 @@ class Settings:
             job_max_attempts=_int(env, "AGENTMEM_JOB_MAX_ATTEMPTS", defaults.job_max_attempts, minimum=1),
             job_retry_seconds=_float(env, "AGENTMEM_JOB_RETRY_SECONDS", defaults.job_retry_seconds),
             job_timeout=_float(env, "AGENTMEM_JOB_TIMEOUT", defaults.job_timeout),
+            chat=ChatSettings.from_env(env),
             **_auth_settings(env, defaults),
             url=env.get("AGENTMEM_URL") or None,
             api_key=env.get("AGENTMEM_API_KEY") or None,
@@ -292,6 +326,7 @@ class Settings:
             "AGENTMEM_JOB_MAX_ATTEMPTS": str(self.job_max_attempts),
             "AGENTMEM_JOB_RETRY_SECONDS": str(self.job_retry_seconds),
             "AGENTMEM_JOB_TIMEOUT": str(self.job_timeout),
+            **self.chat.as_env(),
         }
         for name, value in (
             ("AGENTMEM_SECRET_KEY", self.secret_key),

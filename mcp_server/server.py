@@ -61,7 +61,7 @@ def error_body(error: AgentMemError) -> dict[str, Any]:
     field = getattr(error, "field", None)
     if field:
         body["errors"] = [{"field": field, "message": str(error)}]
-    body.update({k: v for k, v in error.details.items() if k in ("current_version", "limit", "size")})
+    body.update({k: v for k, v in error.details.items() if k in ("current_version", "limit", "size", "active_run_id")})
     return body
 
 

@@ -29,6 +29,7 @@ from agentmem.mcp_server.arguments import (
     UpdateMemory,
 )
 from agentmem.mcp_server.calls import Call, Tool, check_reads
+from agentmem.mcp_server.chat_tools import CHAT_TOOLS
 
 NO_EXTRACTION = (
     "extracting facts from messages (infer=true) needs a language model and extraction jobs, which this server "
@@ -261,4 +262,4 @@ BLOCK_TOOLS = [
         core_memory_replace,
     ),
 ]
-TOOLS: list[Tool] = [*MEMORY_TOOLS, *BLOCK_TOOLS]
+TOOLS: list[Tool] = [*MEMORY_TOOLS, *BLOCK_TOOLS, *CHAT_TOOLS]

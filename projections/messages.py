@@ -37,6 +37,10 @@ def message_metadata(event: ConversationSegment.MessageAppended) -> dict[str, An
         metadata["tool_calls"] = event.tool_calls
     if event.tool_call_id is not None:
         metadata["tool_call_id"] = event.tool_call_id
+    if event.run_id is not None:
+        metadata["run_id"] = event.run_id
+    if event.incomplete:
+        metadata["incomplete"] = True
     return metadata
 
 

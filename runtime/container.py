@@ -14,10 +14,14 @@ from uuid import UUID
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
+from agentmem.application.agent_tools import AttachedTools, MemoryTools, ToolProviders
 from agentmem.application.agents import AgentApplication
 from agentmem.application.authentication import Authenticator, Limits
 from agentmem.application.block_rewrite import BlockWrites
 from agentmem.application.blocks import BlockApplication
+from agentmem.application.chat import Chat
+from agentmem.application.chat_context import Budgets, ContextBuilder
+from agentmem.application.chat_runs import ChatPolicy
 from agentmem.application.consolidation import Consolidation
 from agentmem.application.conversations import ConversationApplication
 from agentmem.application.core_memory import CoreMemory
@@ -35,6 +39,7 @@ from agentmem.application.memory_writes import MemoryWrites
 from agentmem.application.operations import OperationsApplication, ProjectionMonitor, ProjectionOperations
 from agentmem.application.quota import MemoryQuota
 from agentmem.application.reads import Reads
+from agentmem.application.runs import RunApplication, RunList
 from agentmem.application.sandbox import Limits as RunLimits
 from agentmem.application.secrets import SecretApplication
 from agentmem.application.tool_runs import ToolRunner
@@ -57,9 +62,11 @@ from agentmem.infrastructure.postgres_directory import PostgresDirectory
 from agentmem.infrastructure.postgres_events import PostgresLogSignal, PostgresTenantLog
 from agentmem.infrastructure.postgres_holds import PostgresProjectionHolds
 from agentmem.infrastructure.postgres_jobs import PostgresJobQueries
+from agentmem.infrastructure.postgres_runs import PostgresRunQueries
 from agentmem.infrastructure.postgres_tools import PostgresToolQueries
 from agentmem.infrastructure.postgres_usage import PostgresUsageQueries
 from agentmem.infrastructure.quotas import RedisQuotaStore, RequestRateLimiter
+from agentmem.infrastructure.redis_runs import RedisRuns
 from agentmem.infrastructure.secret_vault import PostgresSecretVault
 from agentmem.infrastructure.secrets import server_secret
 from agentmem.infrastructure.serving import ServingIndexes
@@ -86,6 +93,8 @@ class Container:
     jobs: Jobs
     job_runner: JobRunner
     job_queries: PostgresJobQueries
+    chat: Chat
+    run_list: RunList
 
     def __init__(self, settings: Settings) -> None:
         if not settings.database_url or not settings.redis_url:
@@ -129,6 +138,8 @@ class Container:
         self.job_app = JobApplication(env, factory=factory, positions=self.positions)
         self.job_policy = JobPolicy(settings.job_max_attempts, settings.job_retry_seconds, settings.job_timeout)
         self.block_writes = BlockWrites(self.blocks, self.language_models)
+        self.runs = RunApplication(env, factory=factory, positions=self.positions)
+        self.run_streams = RedisRuns(self.redis, settings.chat.resume_window)
         self._pool: AsyncConnectionPool | None = None
         self._waiter: PostgresPositionWaiter | None = None
         self._signal: PostgresLogSignal | None = None
@@ -158,6 +169,8 @@ class Container:
         self.events = EventFeed(tenant_log, self.identity.mapper, self._signal)
         self.exports = OrganizationExport(tenant_log, self.identity)
         self._start_jobs(pool, quota)
+        self.run_list = RunList(self.reads, PostgresRunQueries(pool), self.agents)
+        self.chat = self._chat()
 
     def _start_jobs(self, pool: AsyncConnectionPool, quota: MemoryQuota) -> None:
         """The job use cases: queuing and following jobs (API), and running them (the job worker)."""
@@ -172,13 +185,34 @@ class Container:
         self.job_queries = PostgresJobQueries(pool)
         self.jobs = Jobs(self.job_app, queue, models, extraction, self.job_queries, self.reads, policy)
 
+    def _chat(self) -> Chat:
+        """The step loop with the memory tools and the agent's attached tools (run in the sandbox)."""
+        chat = self.settings.chat
+        memory_tools = MemoryTools(self.core_memory, self.memory_writes, self.reads)
+        tools = ToolProviders([memory_tools, AttachedTools(self.tools, self.tool_runner)])
+        budgets = Budgets(memories=chat.memory_tokens, history=chat.history_tokens)
+        policy = ChatPolicy(chat.deadline, chat.detached_grace)
+        return Chat(
+            self.agents,
+            self.conversations,
+            self.runs,
+            self.language_models,
+            tools,
+            ContextBuilder(self.conversations, self.reads, budgets),
+            self.run_streams,
+            self.run_streams,
+            policy,
+        )
+
     def daily_token_quota(self, tenant_id: str) -> int | None:
         """The organization's `llm_tokens_per_day` quota (None: no cap)."""
         quota = self.identity.get_organization(UUID(tenant_id)).quotas.get("llm_tokens_per_day")
         return int(quota) if quota else None
 
     async def stop(self) -> None:
-        """Closes what start() opened (the container can start again)."""
+        """Closes what start() opened (the container can start again); runs still going end cancelled."""
+        if hasattr(self, "chat"):
+            await self.chat.shutdown()
         if self._waiter is not None:
             await self._waiter.stop()
             self._waiter = None

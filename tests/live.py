@@ -13,16 +13,18 @@ import uvicorn
 from agentmem.api.app import create_app
 from agentmem.bench.server import free_port
 from agentmem.infrastructure.settings import Settings
+from agentmem.runtime.container import Container
 
 STARTUP_SECONDS = 60
 
 
 @contextmanager
-def live_server(settings: Settings) -> Iterator[str]:
-    """Serves the app (with its own container, as `agentmem serve` does) until the block ends; yields its URL."""
+def live_server(settings: Settings, container: Container | None = None) -> Iterator[str]:
+    """Serves the app (with its own container, as `agentmem serve` does, unless given one) until the block ends;
+    yields its URL."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, container),
         host="127.0.0.1",
         port=port,
         log_level="warning",

@@ -12,6 +12,7 @@ from agentmem.api.params import AsOf, IfMatch, check_reads, expected_version
 from agentmem.api.schemas.agents import AgentWriteOut, BlockIdsIn, ContextBlockOut, ContextOut, agent_written
 from agentmem.api.schemas.blocks import BlockOut, block_out
 from agentmem.application.agents import AgentApplication
+from agentmem.application.chat_context import sha256
 from agentmem.domain.base import Context
 
 
@@ -67,4 +68,5 @@ class AgentContextController(Controller):
                 ContextBlockOut(id=str(b.id), label=b.label, version=b.version, size=b.size, limit=b.limit)
                 for b in compiled.blocks
             ],
+            hash=sha256(compiled.text),
         )

@@ -22,9 +22,10 @@ from agentmem.api.schemas.messages import (
     MessageSearchOut,
     MessagesIn,
     MessagesOut,
+    message_out,
 )
 from agentmem.application.agents import AgentApplication
-from agentmem.application.conversations import ConversationApplication, Message, decode_slot, encode_slot
+from agentmem.application.conversations import ConversationApplication, decode_slot, encode_slot
 from agentmem.application.reads import Reads
 from agentmem.domain.base import Context
 from agentmem.domain.conversation import NewMessage
@@ -33,21 +34,6 @@ from agentmem.projections.messages import MESSAGE_MEMORY_TYPE, message_content
 from agentmem.projections.queries import Hit, Scope
 
 MessageOrder = Annotated[AscDesc, Parameter(description="asc (oldest first, default) or desc")]
-
-
-def message_out(message: Message) -> MessageOut:
-    return MessageOut(
-        id=str(message.id),
-        agent_id=str(message.agent_id),
-        seq=message.seq,
-        role=message.role,
-        content=message.content,
-        name=message.name,
-        tool_calls=message.tool_calls,
-        tool_call_id=message.tool_call_id,
-        created_at=message.created_at,
-        created_by=message.created_by,
-    )
 
 
 def hit_out(hit: Hit) -> MessageHitOut:
@@ -63,6 +49,8 @@ def hit_out(hit: Hit) -> MessageHitOut:
         tool_call_id=metadata.get("tool_call_id"),
         created_at=row.created_at,
         created_by=row.created_by,
+        run_id=metadata.get("run_id"),
+        incomplete=bool(metadata.get("incomplete", False)),
         score=round(hit.score, 6),
         vector_rank=hit.vector_rank,
         text_rank=hit.text_rank,

@@ -148,6 +148,8 @@ class ContextOut(Struct):
     context: str
     size: int
     blocks: list[ContextBlockOut]
+    hash: str
+    """`sha256:<hex>` of `context`: a run records the same hash of the prompt it compiled at its start."""
 
 
 def agent_fields(agent: Agent | AgentRow) -> dict[str, Any]:

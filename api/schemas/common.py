@@ -26,6 +26,7 @@ class ErrorOut(Struct, omit_defaults=True):
     current_version: int | UnsetType = UNSET
     limit: int | UnsetType = UNSET
     size: int | UnsetType = UNSET
+    active_run_id: str | UnsetType = UNSET
 
 
 class WriteOut(Struct):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from agentmem.application.conversations import MAX_APPEND
+from agentmem.application.conversations import MAX_APPEND, Message
 from agentmem.domain.conversation import MAX_CONTENT_CHARS, MAX_NAME_CHARS, MAX_TOOL_CALLS
 
 Role = Literal["user", "assistant", "system", "tool"]
@@ -57,6 +57,9 @@ class MessageOut(Struct):
     tool_call_id: str | None
     created_at: datetime
     created_by: str
+    run_id: str | None = None
+    incomplete: bool = False
+    summary_of: list[int] | None = None
 
 
 class MessagesOut(Struct):
@@ -86,7 +89,7 @@ class MessageSearchIn(Struct, forbid_unknown_fields=True, kw_only=True):
     min_position: Annotated[int, Meta(ge=0)] | None = None
 
 
-class MessageHitOut(MessageOut):
+class MessageHitOut(MessageOut, kw_only=True):
     """A search result: the message, its fused score and its rank in each ranking (null if absent there)."""
 
     score: float
@@ -101,3 +104,21 @@ class MessageSearchOut(Struct):
     mode: str
     embedding_ms: float
     search_ms: float
+
+
+def message_out(message: Message) -> MessageOut:
+    return MessageOut(
+        id=str(message.id),
+        agent_id=str(message.agent_id),
+        seq=message.seq,
+        role=message.role,
+        content=message.content,
+        name=message.name,
+        tool_calls=message.tool_calls,
+        tool_call_id=message.tool_call_id,
+        created_at=message.created_at,
+        created_by=message.created_by,
+        run_id=message.run_id,
+        incomplete=message.incomplete,
+        summary_of=message.summary_of,
+    )

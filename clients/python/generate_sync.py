@@ -24,6 +24,8 @@ REPLACEMENTS = {
     "AsyncClient": "Client",
     "asyncio": "time",
     "aclose": "close",
+    "aiter_lines": "iter_lines",
+    "aread": "read",
     "_async": "_sync",
 }
 HEADER = "# Generated from agentmem_client/_async by generate_sync.py: edit the async source, then regenerate.\n"

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from agentmem.domain.base import Context
+from agentmem.domain.run import RunStart
 from agentmem.runtime.container import Container
 from tests.clients import ApiClient, Org, create_org
 from tests.scripted_model import ScriptedModel, scripted
@@ -167,6 +169,14 @@ def plausible_body(path: str) -> dict[str, Any]:
     return BODIES[suffix] if suffix else {"text": "B was here", "name": "B was here"}
 
 
+def a_run(container: Container, tenant_id: str, agent_id: str) -> uuid.UUID:
+    """A run of A's agent, recorded as the chat loop records one (no model is configured here)."""
+    start = RunStart(uuid.UUID(agent_id), "openai", "gpt-4o-mini", "sha256:x", 1, 10)
+    run_id = uuid.uuid4()
+    container.runs.start(run_id, start, Context(tenant_id, "key:a", "r-a"))
+    return run_id
+
+
 def test_every_route_treats_a_ids_exactly_like_missing_ids(world: World, container: Container) -> None:
     """For each route with an id in its path, B gets the same answer for A's id as for an unknown one."""
     from tests.api.test_auth import app_routes
@@ -189,6 +199,7 @@ def test_every_route_treats_a_ids_exactly_like_missing_ids(world: World, contain
         "tool_id": tool["id"],
         "job_id": queued["job_id"],
         "episode_id": queued["episode_id"],
+        "run_id": str(a_run(container, world.a.id, agent["id"])),
     }
     statuses: list[int] = []
     for method, path, handler in app_routes(a.http.app):

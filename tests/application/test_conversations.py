@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import replace
 from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from agentmem.application.agents import NewAgent
 from agentmem.application.conversations import ConversationApplication, ConversationNotFoundError
 from agentmem.domain import conversation
 from agentmem.domain.base import Context
-from agentmem.domain.conversation import NewMessage
+from agentmem.domain.conversation import ConversationSegment, NewMessage
 from agentmem.infrastructure.eventstore import PostgresEventPositions, event_store_env, make_factory
 from agentmem.infrastructure.settings import Settings
 from agentmem.runtime.container import Container
@@ -124,3 +126,24 @@ def test_another_process_finds_the_head_and_continues_the_sequence(
         assert [(m.content, m.seq) for m in newest] == [("m9", 9), ("m8", 8)]
     finally:
         fresh.close()
+
+
+def test_a_message_stored_before_version_2_reads_back_as_belonging_to_no_run(container: Container) -> None:
+    mapper = container.conversations.mapper
+    agent_id = uuid.uuid4()
+    context = Context("t-old", "key:old", "r-old")
+    segment = ConversationSegment.open(agent_id=agent_id, number=0, context=context, first_seq=0)
+    segment.append(context, NewMessage("user", "hello from the past"))
+    stored = mapper.to_stored_event(segment.collect_events()[-1])
+    state = mapper.transcoder.decode(stored.state)
+    for name in ("run_id", "incomplete", "summary_of", "class_version"):
+        del state[name]
+    old = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, mapper.transcoder.encode(state))
+    event = mapper.to_domain_event(old)
+    assert isinstance(event, ConversationSegment.MessageAppended)
+    assert (event.content, event.run_id, event.incomplete, event.summary_of) == (
+        "hello from the past",
+        None,
+        False,
+        None,
+    )

@@ -23,6 +23,7 @@ EXPECTED_TOOLS = {
     "get_block",
     "core_memory_append",
     "core_memory_replace",
+    "chat_with_agent",
 }
 
 

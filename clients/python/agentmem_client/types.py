@@ -179,6 +179,7 @@ class AgentContext(Struct, kw_only=True):
     context: str
     size: int
     blocks: list[ContextBlock] = field(default_factory=list)
+    hash: str = ""
 
 
 class Message(Struct, kw_only=True):
@@ -194,6 +195,9 @@ class Message(Struct, kw_only=True):
     tool_call_id: str | None = None
     created_at: datetime
     created_by: str = ""
+    run_id: str | None = None
+    incomplete: bool = False
+    summary_of: list[int] | None = None
 
 
 class MessagesWrite(Struct):
@@ -311,3 +315,48 @@ class Token(Struct):
     token_type: str
     expires_in: int
     expires_at: datetime
+
+
+class ChatResult(Struct, kw_only=True):
+    """A finished chat turn: the run, how it ended, the messages it added and the tokens it used."""
+
+    run_id: str
+    status: str
+    stop_reason: str
+    steps: int
+    messages: list[Message] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    position: int = 0
+
+    @property
+    def text(self) -> str:
+        """The last assistant message's text (the answer)."""
+        said = [m.content for m in self.messages if m.role == "assistant" and m.content]
+        return said[-1] if said else ""
+
+
+class RunEvent(Struct):
+    """One event of a streamed run: `id` (`<run_id>:<seq>`), `event` (run.started, message.delta, tool.call,
+    tool.result, message.completed, error, run.completed) and its data."""
+
+    id: str
+    event: str
+    data: dict[str, Any]
+
+
+class Run(Struct, kw_only=True):
+    """A run as the server recorded it: status, model, context hash, each step's usage and latency."""
+
+    id: str
+    agent_id: str
+    status: str
+    stop_reason: str | None = None
+    error: str | None = None
+    provider: str = ""
+    model: str = ""
+    context_hash: str = ""
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    started_at: datetime | None = None
+    ended_at: datetime | None = None

@@ -11,6 +11,7 @@ import msgspec
 
 from agentmem_client._async.agents import Agents, Messages
 from agentmem_client._async.blocks import Blocks
+from agentmem_client._async.chat import Chat
 from agentmem_client._async.http import HttpCore
 from agentmem_client._async.identity import ApiKeys, Audit, Auth, Organizations, Users
 from agentmem_client._async.memories import Memories
@@ -55,6 +56,7 @@ class AsyncAgentMem:
         self.blocks = Blocks(self._http)
         self.agents = Agents(self._http)
         self.messages = Messages(self._http)
+        self.chat = Chat(self._http)
         self.api_keys = ApiKeys(self._http)
         self.users = Users(self._http)
         self.organizations = Organizations(self._http)

@@ -12,6 +12,7 @@ import msgspec
 
 from agentmem_client._sync.agents import Agents, Messages
 from agentmem_client._sync.blocks import Blocks
+from agentmem_client._sync.chat import Chat
 from agentmem_client._sync.http import HttpCore
 from agentmem_client._sync.identity import ApiKeys, Audit, Auth, Organizations, Users
 from agentmem_client._sync.memories import Memories
@@ -56,6 +57,7 @@ class AgentMem:
         self.blocks = Blocks(self._http)
         self.agents = Agents(self._http)
         self.messages = Messages(self._http)
+        self.chat = Chat(self._http)
         self.api_keys = ApiKeys(self._http)
         self.users = Users(self._http)
         self.organizations = Organizations(self._http)
