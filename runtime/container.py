@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
@@ -32,6 +33,7 @@ from agentmem.application.lists import Lists
 from agentmem.application.memories import MemoryApplication
 from agentmem.application.memory_changes import MemoryChanges
 from agentmem.application.memory_writes import MemoryWrites
+from agentmem.application.metrics import projection_readings
 from agentmem.application.operations import OperationsApplication, ProjectionMonitor, ProjectionOperations
 from agentmem.application.quota import MemoryQuota
 from agentmem.application.reads import Reads
@@ -59,6 +61,7 @@ from agentmem.infrastructure.postgres_holds import PostgresProjectionHolds
 from agentmem.infrastructure.postgres_jobs import PostgresJobQueries
 from agentmem.infrastructure.postgres_tools import PostgresToolQueries
 from agentmem.infrastructure.postgres_usage import PostgresUsageQueries
+from agentmem.infrastructure.prometheus import MetricsExposition, stop_loopback
 from agentmem.infrastructure.quotas import RedisQuotaStore, RequestRateLimiter
 from agentmem.infrastructure.secret_vault import PostgresSecretVault
 from agentmem.infrastructure.secrets import server_secret
@@ -66,6 +69,7 @@ from agentmem.infrastructure.serving import ServingIndexes
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.tokens import JwtTokens
 from agentmem.infrastructure.write_positions import RedisWritePositions
+from agentmem.runtime.observability import start_telemetry
 
 HEALTH_TIMEOUT = 2.0
 SANDBOX_CHECK = "sandbox"
@@ -91,6 +95,7 @@ class Container:
         if not settings.database_url or not settings.redis_url:
             raise RuntimeError("DATABASE_URL and REDIS_URL must be set (agentmem serve sets them)")
         self.settings = settings
+        start_telemetry(settings, "api")  # before any pool opens: traced connections
         factory = make_factory(settings.database_url, settings.db_pool_size)
         env = event_store_env(settings.database_url, settings.db_pool_size)
         self.positions = PostgresEventPositions(factory)
@@ -132,6 +137,8 @@ class Container:
         self._pool: AsyncConnectionPool | None = None
         self._waiter: PostgresPositionWaiter | None = None
         self._signal: PostgresLogSignal | None = None
+        self.metrics: MetricsExposition | None = None
+        self._loopback: ThreadingHTTPServer | None = None
 
     async def start(self) -> None:
         """Opens the read pool and the projection position listener, and the use cases that read through them."""
@@ -157,6 +164,10 @@ class Container:
         tenant_log = PostgresTenantLog(pool)
         self.events = EventFeed(tenant_log, self.identity.mapper, self._signal)
         self.exports = OrganizationExport(tenant_log, self.identity)
+        if self.settings.metrics_enabled:
+            self.metrics = MetricsExposition(self.settings.metrics_dir, [lambda: projection_readings(self.monitor)])
+            if self.settings.metrics_port:
+                self._loopback = self.metrics.serve_loopback(self.settings.metrics_port, asyncio.get_running_loop())
         self._start_jobs(pool, quota)
 
     def _start_jobs(self, pool: AsyncConnectionPool, quota: MemoryQuota) -> None:
@@ -179,6 +190,9 @@ class Container:
 
     async def stop(self) -> None:
         """Closes what start() opened (the container can start again)."""
+        if self._loopback is not None:
+            stop_loopback(self._loopback)
+            self._loopback = None
         if self._waiter is not None:
             await self._waiter.stop()
             self._waiter = None
