@@ -20,7 +20,9 @@ from agentmem.application import telemetry
 from agentmem.infrastructure.settings import Settings
 
 FIELDS = ("request_id", "tenant", "actor", "method", "route", "status", "duration_ms", "trace_id")
-"""Context fields a line may carry, in the order text lines print them."""
+"""Context fields a JSON line may carry."""
+TEXT_FIELDS = ("request_id", "tenant", "actor", "trace_id")
+"""What a text line adds after its message (an access line's message already says method, route, status, time)."""
 _SECRETS = re.compile(
     r"\bam_[A-Za-z0-9_-]{8,}"  # API keys
     r"|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # JWTs
@@ -52,8 +54,8 @@ class RequestContext(logging.Filter):
         return True
 
 
-def _fields(record: logging.LogRecord) -> dict[str, Any]:
-    return {name: value for name in FIELDS if (value := getattr(record, name, None)) is not None}
+def _fields(record: logging.LogRecord, names: tuple[str, ...] = FIELDS) -> dict[str, Any]:
+    return {name: value for name in names if (value := getattr(record, name, None)) is not None}
 
 
 class JsonFormatter(logging.Formatter):
@@ -80,7 +82,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        extra = " ".join(f"{name}={value}" for name, value in _fields(record).items())
+        extra = " ".join(f"{name}={value}" for name, value in _fields(record, TEXT_FIELDS).items())
         if extra:
             head, newline, rest = line.partition("\n")  # after the message, before a traceback
             line = f"{head} {extra}{newline}{rest}"
