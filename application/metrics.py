@@ -73,7 +73,8 @@ LIMIT_REFUSALS = Metric(
 
 LLM_CALLS = Metric(
     "agentmem_llm_calls_total",
-    "Language-model calls by provider, model, purpose and outcome (ok, error)",
+    "Language-model calls by provider, model, purpose and outcome (ok, rate_limited, timeout, invalid_output, "
+    "cancelled, error)",
     ("provider", "model", "purpose", "outcome"),
 )
 LLM_TOKENS = Metric(
@@ -83,18 +84,11 @@ LLM_TOKENS = Metric(
 )
 LLM_SECONDS = Metric(
     "agentmem_llm_call_seconds",
-    "Time of one language-model call (all retries), by provider, model and purpose",
+    "Time of one language-model call (all its retries), by provider, model and purpose",
     ("provider", "model", "purpose"),
     kind="histogram",
 )
-LLM_ERRORS = Metric(
-    "agentmem_llm_errors_total",
-    "Failed language-model calls by provider, model, purpose and error kind",
-    ("provider", "model", "purpose", "error"),
-)
 
-JOBS_ENQUEUED = Metric("agentmem_jobs_enqueued_total", "Jobs put on the queue, by kind", ("kind",))
-JOBS_RUNNING = Metric("agentmem_jobs_running", "Jobs running now, by kind", ("kind",), kind="gauge")
 JOBS_FINISHED = Metric(
     "agentmem_jobs_finished_total",
     "Job attempts finished, by kind and outcome (succeeded, retried, failed)",

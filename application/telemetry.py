@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-Kind = Literal["counter", "histogram", "gauge"]
+Kind = Literal["counter", "histogram"]
 SpanKind = Literal["internal", "server", "client", "producer", "consumer"]
 AttributeValue = str | int | float | bool
 SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -29,8 +29,6 @@ class Series(Protocol):
     def inc(self, amount: float = 1) -> None: ...
 
     def observe(self, amount: float) -> None: ...
-
-    def set(self, value: float) -> None: ...
 
 
 class Backend(Protocol):
@@ -48,8 +46,6 @@ class Metric:
     labels: tuple[str, ...] = ()
     kind: Kind = "counter"
     buckets: tuple[float, ...] = SECONDS
-    multiprocess_mode: str = "livesum"
-    """How a gauge's values from several processes add up (Prometheus multiprocess mode)."""
     backend: Backend | Series | None = field(default=None, repr=False)
 
     def _series(self, labels: dict[str, str]) -> Series | None:
@@ -67,11 +63,6 @@ class Metric:
         series = self._series(labels)
         if series is not None:
             series.observe(amount)
-
-    def set(self, value: float, **labels: str) -> None:
-        series = self._series(labels)
-        if series is not None:
-            series.set(value)
 
     @contextmanager
     def time(self, **labels: str) -> Iterator[None]:

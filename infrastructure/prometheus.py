@@ -20,7 +20,6 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     MetricsHandler,
     PlatformCollector,
@@ -64,9 +63,7 @@ def _series(metric: telemetry.Metric) -> telemetry.Backend:
     labels = list(metric.labels)
     if metric.kind == "counter":
         return Counter(metric.name, metric.help, labels, registry=_LOCAL)
-    if metric.kind == "histogram":
-        return Histogram(metric.name, metric.help, labels, registry=_LOCAL, buckets=metric.buckets)
-    return Gauge(metric.name, metric.help, labels, registry=_LOCAL, multiprocess_mode=metric.multiprocess_mode)
+    return Histogram(metric.name, metric.help, labels, registry=_LOCAL, buckets=metric.buckets)
 
 
 def clear_multiprocess_dir(path: Path) -> None:
