@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
+        logging_config=None,  # configured by configure_logging above (Litestar's default would replace it)
         openapi_config=openapi_config(VERSION),
     )
     document_answers(app)
