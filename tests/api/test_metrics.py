@@ -6,30 +6,13 @@ import uuid
 
 import pytest
 from litestar.testing import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from agentmem.runtime.container import Container
 from tests.clients import ApiClient, Org, create_org
+from tests.metrics import scrape, value
 
 pytestmark = pytest.mark.usefixtures("worker")
 METRICS_TOKEN = "metrics-token-for-tests-0123456789abcdef"
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def scrape(client: ApiClient) -> Samples:
-    response = client.get("/metrics")
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    """The sample's value (0 when the series does not exist yet)."""
-    return samples.get((name, frozenset(labels.items())), 0.0)
 
 
 def test_metrics_need_a_superadmin_or_the_metrics_token(
