@@ -1,8 +1,8 @@
-"""What metrics and tracing cost: add and search latency of three servers (telemetry off, metrics, metrics + traces).
+"""What metrics and tracing cost: add and search latency with telemetry off, metrics, metrics + traces (all, 10%).
 
-`python -m agentmem.bench.overhead [--rounds 7]` starts the three servers side by side (traces go to a local OTLP
+`python -m agentmem.bench.overhead [--rounds 7]` starts the four servers side by side (traces go to a local OTLP
 sink that answers 200 at once) and runs rounds that visit them in turn, each round in another order, waiting for
-every projection to catch up between visits, so a noisy neighbour on a shared machine slows all three alike. It
+every projection to catch up between visits, so a noisy neighbour on a shared machine slows all four alike. It
 prints, per server, the median over rounds of each round's p50 and p95 (milliseconds) and of the API process's CPU
 time per request (milliseconds; less sensitive to a busy machine than latency).
 """
@@ -107,6 +107,7 @@ def main() -> None:
         "off": {"AGENTMEM_METRICS": "false"},
         "metrics": {},
         "metrics+traces": {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint},
+        "traces 10%": {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "AGENTMEM_TRACE_SAMPLE_RATIO": "0.1"},
     }
     with tempfile.TemporaryDirectory(prefix="agentmem-overhead-") as folder:
         servers = {name: LocalServer(Path(folder) / name, env=env) for name, env in configurations.items()}

@@ -91,11 +91,12 @@ class Container:
     job_runner: JobRunner
     job_queries: PostgresJobQueries
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, role: str = "api") -> None:
+        """`role` names this process in traces (api; a job worker's container: jobs)."""
         if not settings.database_url or not settings.redis_url:
             raise RuntimeError("DATABASE_URL and REDIS_URL must be set (agentmem serve sets them)")
         self.settings = settings
-        start_telemetry(settings, "api")  # before any pool opens: traced connections
+        start_telemetry(settings, role)  # before any pool opens: traced connections
         factory = make_factory(settings.database_url, settings.db_pool_size)
         env = event_store_env(settings.database_url, settings.db_pool_size)
         self.positions = PostgresEventPositions(factory)
