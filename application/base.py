@@ -165,6 +165,11 @@ class AgentMemApplication(Application[UUID]):
         ends = list(itertools.accumulate(len(group) for group in groups))
         return [recordings[end - 1].notification.id for end in ends]
 
+    def trace_of(self, aggregate_id: UUID) -> str | None:
+        """The trace context the aggregate's first event was recorded in (None when that write was not traced)."""
+        first = next(iter(self.events.get(aggregate_id, lte=1)), None)
+        return getattr(first, TRACE_FIELD, None)
+
     def position_of(self, originator_id: UUID, version: int) -> int:
         if self.positions is None:  # pragma: no cover - wiring error
             raise RuntimeError("no EventPositions given to the application")

@@ -166,7 +166,7 @@ def run_job_worker(settings: Settings) -> None:
     from agentmem.runtime.container import Container
 
     async def main() -> None:
-        container = Container(settings)
+        container = Container(settings, role="jobs")
         await container.start()
         try:
             await run_jobs(container)
