@@ -110,7 +110,10 @@ def main() -> None:
         "traces 10%": {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "AGENTMEM_TRACE_SAMPLE_RATIO": "0.1"},
     }
     with tempfile.TemporaryDirectory(prefix="agentmem-overhead-") as folder:
-        servers = {name: LocalServer(Path(folder) / name, env=env) for name, env in configurations.items()}
+        servers = {  # plain folder names: the embedded PostgreSQL's socket path must not hold a space
+            name: LocalServer(Path(folder) / f"server{number}", env=env)
+            for number, (name, env) in enumerate(configurations.items())
+        }
         try:
             for server in servers.values():
                 server.start()
