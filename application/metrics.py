@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from agentmem.application.operations import ProjectionMonitor
 from agentmem.application.telemetry import SIZES, Metric, Reading
+from agentmem.projections.jobs import JobQueries
 
 HTTP_REQUESTS = Metric(
     "agentmem_http_requests_total",
@@ -145,3 +146,14 @@ async def projection_readings(monitor: ProjectionMonitor) -> list[Reading]:
             ),
         ]
     return readings
+
+
+async def job_readings(queries: JobQueries) -> list[Reading]:
+    """Jobs waiting and running now, by kind, from the jobs read model (every job worker's, every tenant's)."""
+    counts = await queries.unfinished_counts()
+    return [
+        Reading(
+            "agentmem_jobs", "Jobs queued or running now, by kind and status", count, {"kind": kind, "status": status}
+        )
+        for (kind, status), count in sorted(counts.items())
+    ]

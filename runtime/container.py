@@ -33,7 +33,7 @@ from agentmem.application.lists import Lists
 from agentmem.application.memories import MemoryApplication
 from agentmem.application.memory_changes import MemoryChanges
 from agentmem.application.memory_writes import MemoryWrites
-from agentmem.application.metrics import projection_readings
+from agentmem.application.metrics import job_readings, projection_readings
 from agentmem.application.operations import OperationsApplication, ProjectionMonitor, ProjectionOperations
 from agentmem.application.quota import MemoryQuota
 from agentmem.application.reads import Reads
@@ -166,7 +166,8 @@ class Container:
         self.events = EventFeed(tenant_log, self.identity.mapper, self._signal)
         self.exports = OrganizationExport(tenant_log, self.identity)
         if self.settings.metrics_enabled:
-            self.metrics = MetricsExposition(self.settings.metrics_dir, [lambda: projection_readings(self.monitor)])
+            probes = [lambda: projection_readings(self.monitor), lambda: job_readings(self.job_queries)]
+            self.metrics = MetricsExposition(self.settings.metrics_dir, probes)
             if self.settings.metrics_port:
                 self._loopback = self.metrics.serve_loopback(self.settings.metrics_port, asyncio.get_running_loop())
         self._start_jobs(pool, quota)
