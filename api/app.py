@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,6 +31,7 @@ from agentmem.api.controllers.me import MeController
 from agentmem.api.controllers.memories import MemoryController
 from agentmem.api.controllers.memory_search import MemorySearchController
 from agentmem.api.controllers.messages import MessageController
+from agentmem.api.controllers.metrics import MetricsController
 from agentmem.api.controllers.organizations import OrganizationController
 from agentmem.api.controllers.secrets import SecretController
 from agentmem.api.controllers.tools import ToolController
@@ -39,9 +39,11 @@ from agentmem.api.controllers.usage import UsageController
 from agentmem.api.controllers.users import UserController
 from agentmem.api.errors import EXCEPTION_HANDLERS
 from agentmem.api.guards import require_permission
+from agentmem.api.observe import observe_middleware
 from agentmem.api.openapi import docs_assets, document_answers, openapi_config
 from agentmem.mcp_server.server import McpEndpoint
 from agentmem.runtime.container import Container
+from agentmem.runtime.observability import configure_logging
 from agentmem.runtime.settings import Settings
 
 VERSION = "0.1.0"
@@ -61,7 +63,7 @@ def mcp_route(endpoint: McpEndpoint) -> ASGIRouteHandler:
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
     """Builds the app; the container is created at startup from the settings unless given."""
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings)
 
     endpoint = McpEndpoint()
 
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app = Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
             MemoryController,
             MemorySearchController,
             AdminController,
@@ -114,11 +117,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             "context": Provide(request_context, sync_to_thread=False),
             "principal": Provide(request_principal, sync_to_thread=False),
         },
-        middleware=[request_id_middleware, boundary_middleware(settings.max_body_bytes)],
+        middleware=[request_id_middleware, observe_middleware, boundary_middleware(settings.max_body_bytes)],
         guards=[require_permission, strict_body],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
+        logging_config=None,  # configured by configure_logging above (Litestar's default would replace it)
         openapi_config=openapi_config(VERSION),
     )
     document_answers(app)

@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Recording
 from eventsourcing.utils import Environment, EnvType
 
+from agentmem.application import telemetry
 from agentmem.domain.base import Context, TenantAggregate, changed_fields
 from agentmem.domain.errors import AgentMemError, Conflict, InvalidInput, NotFound
 from agentmem.domain.storable import unstorable
@@ -31,7 +32,11 @@ RACE_DEADLINE = 5.0
 Measured: 20 concurrent PATCHes of one memory with 5 fixed retries left 2-7 of them with a 409; every round of a
 race has one winner, so the retries must outlast the number of racing writers, with jitter to spread them out.
 """
-EVENT_ENVELOPE = frozenset(("originator_id", "originator_version", "timestamp", "tenant_id", "actor_id", "request_id"))
+TRACE_FIELD = "traceparent"
+"""Where an event keeps the W3C trace context of the work that recorded it (absent when tracing was off)."""
+EVENT_ENVELOPE = frozenset(
+    ("originator_id", "originator_version", "timestamp", "tenant_id", "actor_id", "request_id", TRACE_FIELD)
+)
 
 
 class ApplicationError(AgentMemError):
@@ -93,6 +98,17 @@ class EventPositions(Protocol):
         ...
 
 
+def stamp_trace(events: Sequence[Any]) -> Sequence[Any]:
+    """Puts the current trace context on events that carry none, so the projection batches that apply them (another
+    process, later) join the trace. Stored with the event's state; older events and untraced writes have none."""
+    carrier = telemetry.traceparent()
+    if carrier is not None:
+        for event in events:
+            if TRACE_FIELD not in vars(event):
+                object.__setattr__(event, TRACE_FIELD, carrier)  # events are frozen once built; this is their envelope
+    return events
+
+
 def check_storable(events: Iterable[Any]) -> None:
     """Refuses events holding a value no read model could store, naming the field."""
     for event in events:
@@ -135,6 +151,7 @@ class AgentMemApplication(Application[UUID]):
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Every write passes here: nothing a read model cannot store is ever recorded."""
         check_storable(processing_event.events)
+        stamp_trace(processing_event.events)
         return super()._record(processing_event)
 
     def record(self, *aggregates: Aggregate) -> int:
@@ -147,6 +164,11 @@ class AgentMemApplication(Application[UUID]):
         recordings = self.save(*(event for group in groups for event in group))
         ends = list(itertools.accumulate(len(group) for group in groups))
         return [recordings[end - 1].notification.id for end in ends]
+
+    def trace_of(self, aggregate_id: UUID) -> str | None:
+        """The trace context the aggregate's first event was recorded in (None when that write was not traced)."""
+        first = next(iter(self.events.get(aggregate_id, lte=1)), None)
+        return getattr(first, TRACE_FIELD, None)
 
     def position_of(self, originator_id: UUID, version: int) -> int:
         if self.positions is None:  # pragma: no cover - wiring error

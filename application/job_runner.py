@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,9 +19,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from agentmem.application import telemetry
 from agentmem.application.base import ApplicationError
 from agentmem.application.jobs import JobApplication, JobPolicy, JobQueue
 from agentmem.application.llm import LanguageModelNotConfigured
+from agentmem.application.metrics import JOB_SECONDS, JOBS_FINISHED
 from agentmem.domain.base import Context
 from agentmem.domain.errors import AgentMemError, Conflict, InvalidInput, LimitExceeded, NotFound
 from agentmem.domain.job import Job
@@ -109,6 +112,17 @@ class JobRunner:
                 await self.queue.enqueue(job.id, job.version, (job.next_attempt_at - now).total_seconds())
             return job.status
         attempt = Attempt(job, job.attempts, self.app)
+        parent = await asyncio.to_thread(self.app.trace_of, job.id) if telemetry.tracing() else None
+        attributes = {"agentmem.job_kind": job.kind, "agentmem.attempt": attempt.number}
+        started_at = time.perf_counter()
+        with telemetry.span(f"job {job.kind}", attributes, parent=parent, kind="consumer"):  # the request's trace
+            status = await self._attempt(job, attempt)
+        outcome = {"succeeded": "succeeded", "queued": "retried", "failed": "failed"}.get(status or "", "superseded")
+        JOBS_FINISHED.inc(kind=job.kind, outcome=outcome)
+        JOB_SECONDS.observe(time.perf_counter() - started_at, kind=job.kind, outcome=outcome)
+        return status
+
+    async def _attempt(self, job: Job, attempt: Attempt) -> str | None:
         try:
             await self.handlers[job.kind](attempt)
             if attempt.position is None:

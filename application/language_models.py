@@ -27,6 +27,8 @@ from agentmem.application.llm import (
     TokenQuotaExceeded,
     Usage,
 )
+from agentmem.application.metrics import LLM_CALLS, LLM_SECONDS, LLM_TOKENS
+from agentmem.application.telemetry import span
 from agentmem.application.usage import UsageApplication
 from agentmem.domain.base import Context
 from agentmem.domain.errors import AgentMemError
@@ -156,15 +158,24 @@ class MeteredModel:
         return request
 
     async def complete(self, request: LLMRequest) -> LLMAnswer:
-        await self.models.check_quota(self.context.tenant_id)
-        started = time.monotonic()
-        try:
-            answer = await self.inner.complete(self._prepared(request))
-        except BaseException as error:
-            await self._failed(error, started)
-            raise
-        await self._answered(answer)
-        return answer
+        attributes = {
+            "gen_ai.system": self.provider,
+            "gen_ai.request.model": self.model,
+            "agentmem.purpose": self.purpose,
+        }
+        with span(f"llm {self.purpose}", attributes) as traced:
+            await self.models.check_quota(self.context.tenant_id)
+            started = time.monotonic()
+            try:
+                answer = await self.inner.complete(self._prepared(request))
+            except BaseException as error:
+                await self._failed(error, started)
+                raise
+            traced.set("gen_ai.usage.input_tokens", answer.usage.input_tokens)
+            traced.set("gen_ai.usage.output_tokens", answer.usage.output_tokens)
+            traced.set("agentmem.retries", answer.retries)
+            await self._answered(answer)
+            return answer
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[StreamEvent]:
         await self.models.check_quota(self.context.tenant_id)
@@ -196,6 +207,11 @@ class MeteredModel:
         await asyncio.shield(self._record(self.model, usage, latency, details.get("retries", 0), outcome_of(error)))
 
     async def _record(self, model: str, usage: Usage, latency_ms: float, retries: int, outcome: str) -> None:
+        labels = {"provider": self.provider, "model": model, "purpose": self.purpose}
+        LLM_CALLS.inc(**labels, outcome=outcome)
+        LLM_SECONDS.observe(latency_ms / 1000, **labels)
+        LLM_TOKENS.inc(usage.input_tokens, **labels, kind="input")
+        LLM_TOKENS.inc(usage.output_tokens, **labels, kind="output")
         facts = CallFacts(
             purpose=self.purpose,
             provider=self.provider,

@@ -17,6 +17,7 @@ from agentmem.application.base import (
     IdempotencyKeyReusedError,
     NotFoundError,
     Saved,
+    stamp_trace,
 )
 from agentmem.application.group_commit import GroupCommit
 from agentmem.domain.base import Context
@@ -75,7 +76,8 @@ class MemoryApplication(AgentMemApplication):
         memory_id = idempotent_id(context.tenant_id, idempotency_key) if idempotency_key else uuid4()
         memory = self._create(memory_id, new, context)
         try:
-            position = self.group_commit.save(memory.collect_events())
+            # stamped in the caller's thread: the group commit may save these events from another caller's
+            position = self.group_commit.save(stamp_trace(memory.collect_events()))
         except IntegrityError:
             if idempotency_key is None:
                 raise

@@ -11,6 +11,7 @@ from agentmem.application.base import Saved
 from agentmem.application.jobs import NewConversation
 from agentmem.application.memories import MemoryApplication, NewMemory
 from agentmem.application.quota import MemoryQuota
+from agentmem.application.telemetry import span
 from agentmem.domain.base import Context
 from agentmem.domain.errors import InvalidInput
 from agentmem.domain.memory import MAX_TEXT_CHARS, Memory
@@ -47,14 +48,16 @@ class MemoryWrites:
     async def add(
         self, new: NewMemory, context: Context, max_memories: int, idempotency_key: str | None = None
     ) -> Saved[Memory]:
-        async with self.quota.reserve(context.tenant_id, 1, max_memories):
-            return await asyncio.to_thread(self.memories.add, new, context, idempotency_key)
+        with span("memories.add"):
+            async with self.quota.reserve(context.tenant_id, 1, max_memories):
+                return await asyncio.to_thread(self.memories.add, new, context, idempotency_key)
 
     async def add_batch(
         self, items: Sequence[NewMemory], context: Context, max_memories: int, idempotency_key: str | None = None
     ) -> list[Saved[Memory]]:
-        async with self.quota.reserve(context.tenant_id, len(items), max_memories):
-            return await asyncio.to_thread(self.memories.add_batch, items, context, idempotency_key)
+        with span("memories.add_batch", {"agentmem.memories": len(items)}):
+            async with self.quota.reserve(context.tenant_id, len(items), max_memories):
+                return await asyncio.to_thread(self.memories.add_batch, items, context, idempotency_key)
 
     async def add_messages(
         self, conversation: NewConversation, context: Context, max_memories: int, idempotency_key: str | None = None
@@ -65,15 +68,18 @@ class MemoryWrites:
     async def update(
         self, memory_id: UUID, changes: dict[str, Any], context: Context, expected_version: int | None = None
     ) -> Saved[Memory]:
-        return await asyncio.to_thread(self.memories.update, memory_id, changes, context, expected_version)
+        with span("memories.update"):
+            return await asyncio.to_thread(self.memories.update, memory_id, changes, context, expected_version)
 
     async def delete(self, memory_id: UUID, context: Context, expected_version: int | None = None) -> Saved[Memory]:
-        saved = await asyncio.to_thread(self.memories.delete, memory_id, context, expected_version)
-        await self.quota.release(context.tenant_id, 1)
-        return saved
+        with span("memories.delete"):
+            saved = await asyncio.to_thread(self.memories.delete, memory_id, context, expected_version)
+            await self.quota.release(context.tenant_id, 1)
+            return saved
 
     async def restore(
         self, memory_id: UUID, context: Context, max_memories: int, expected_version: int | None = None
     ) -> Saved[Memory]:
-        async with self.quota.reserve(context.tenant_id, 1, max_memories):
-            return await asyncio.to_thread(self.memories.restore, memory_id, context, expected_version)
+        with span("memories.restore"):
+            async with self.quota.reserve(context.tenant_id, 1, max_memories):
+                return await asyncio.to_thread(self.memories.restore, memory_id, context, expected_version)

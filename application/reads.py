@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agentmem.application.base import ApplicationError
+from agentmem.application.metrics import SEARCH_SECONDS
+from agentmem.application.telemetry import span
 from agentmem.domain.errors import InvalidInput, Unavailable
 from agentmem.projections.queries import Hit, ListOrder, Page, Scope, SearchMode
 
@@ -137,6 +139,21 @@ class Reads:
         min_position: int | None = None,
     ) -> SearchResult:
         """Hybrid, vector or text search once the read model has applied `min_position`; follows a switch once."""
+        with span("search", {"agentmem.read_model": read_model, "agentmem.mode": mode, "agentmem.limit": limit}):
+            result = await self._search(read_model, scope, query, mode, limit, min_score, min_position)
+        SEARCH_SECONDS.observe((result.embedding_ms + result.search_ms) / 1000, read_model=read_model, mode=mode)
+        return result
+
+    async def _search(
+        self,
+        read_model: str,
+        scope: Scope,
+        query: str,
+        mode: SearchMode,
+        limit: int,
+        min_score: float | None,
+        min_position: int | None,
+    ) -> SearchResult:
         for attempt in (1, 2):
             index = await self.indexes.serving(read_model, refresh=attempt == 2)
             await self.wait([index.tracking_name], min_position, scope.tenant_id)

@@ -11,8 +11,10 @@ from uuid import UUID, uuid4
 
 from agentmem.application.base import ApplicationError
 from agentmem.application.llm import Message, ToolCall
+from agentmem.application.metrics import TOOL_RUNS, TOOL_SECONDS
 from agentmem.application.sandbox import Code, Limits, RunResult, Sandbox
 from agentmem.application.secrets import SecretApplication
+from agentmem.application.telemetry import span
 from agentmem.application.tools import ToolApplication, ToolSpec
 from agentmem.domain.base import Context
 from agentmem.domain.errors import InvalidInput
@@ -92,7 +94,11 @@ class ToolRunner:
         tool.check_args(args)
         env = self.secrets.values(context.tenant_id, tool.secrets)
         limits = replace(self.limits, timeout_s=tool.timeout_s, memory_mb=tool.memory_mb)
-        result = redact(self.sandbox.run(Code(tool.language, tool.source, env), args, limits), env)
+        with span("tool.run", {"agentmem.tool_language": tool.language}) as traced:
+            result = redact(self.sandbox.run(Code(tool.language, tool.source, env), args, limits), env)
+            traced.set("agentmem.tool_status", result.status)
+        TOOL_RUNS.inc(language=tool.language, status=result.status)
+        TOOL_SECONDS.observe(result.duration_ms / 1000, language=tool.language, status=result.status)
         recorded = result.return_value if unstorable(result.return_value) is None else None
         run = ToolRun.record(
             id=uuid4(),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentmem.cli import projections as projection_commands
+from agentmem.runtime.observability import configure_logging
 from agentmem.runtime.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def serve(settings: Settings, with_worker: bool = True, with_jobs: bool = True) 
                     port=running.port,
                     workers=running.api_workers if running.api_workers > 1 else None,
                     log_level=running.log_level,
+                    log_config=None,  # uvicorn's records go through AgentMem's handler (AGENTMEM_LOG_FORMAT)
                     access_log=False,
                     loop="uvloop",
                     http="httptools",
@@ -250,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
     except SettingsError as error:
         print(f"agentmem: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     if args.command == "serve":
         settings = settings.with_overrides(
             host=args.host, port=args.port, data_dir=args.data_dir, api_workers=args.api_workers

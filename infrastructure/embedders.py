@@ -13,6 +13,7 @@ import msgspec
 import numpy as np
 from openai import omit
 
+from agentmem.application.metrics import EMBEDDING_CACHE, EMBEDDING_SECONDS, EMBEDDING_TEXTS
 from agentmem.infrastructure.settings import Settings
 from agentmem.projections.embedding import Embedder, Vectors
 
@@ -174,13 +175,23 @@ class QueryCache:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
+                EMBEDDING_CACHE.inc(cache="query", result="hit")
                 return hit
-        vector = self.embedder.embed([text])[0]
+        EMBEDDING_CACHE.inc(cache="query", result="miss")
+        vector = timed_embed(self.embedder, [text], "query")[0]
         with self._lock:
             self._items[key] = vector
             if len(self._items) > self._size:
                 self._items.popitem(last=False)
         return vector
+
+
+def timed_embed(embedder: Embedder, texts: Sequence[str], use: str) -> Vectors:
+    """Embeds with the model, counting the texts and timing the call (`use`: query or projection)."""
+    with EMBEDDING_SECONDS.time(embedder=embedder.spec, use=use):
+        vectors = embedder.embed(texts)
+    EMBEDDING_TEXTS.inc(len(texts), embedder=embedder.spec, use=use)
+    return vectors
 
 
 _BUILT: dict[tuple[str, str | None], Embedder] = {}

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 from psycopg_pool import ConnectionPool
 
-from agentmem.infrastructure.embedders import text_key
+from agentmem.application.metrics import EMBEDDING_CACHE
+from agentmem.application.telemetry import span
+from agentmem.infrastructure.embedders import text_key, timed_embed
 from agentmem.projections.embedding import Embedder, Vectors
 
 
@@ -40,8 +42,11 @@ class CachedEmbedder:
             vector = embedding.to_numpy() if hasattr(embedding, "to_numpy") else embedding
             found[bytes(text_hash)] = np.asarray(vector, dtype=np.float32)
         missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
+        EMBEDDING_CACHE.inc(len(found), cache="store", result="hit")
+        EMBEDDING_CACHE.inc(len(missing), cache="store", result="miss")
         if missing:
-            vectors = self.inner.embed(list(missing.values()))
+            with span("embed", {"agentmem.embedder": self.spec, "agentmem.texts": len(missing)}):
+                vectors = timed_embed(self.inner, list(missing.values()), "projection")
             fresh = dict(zip(missing, vectors, strict=True))
             with self.pool.connection() as conn, conn.cursor() as cursor:
                 cursor.executemany(

@@ -14,6 +14,8 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Composed, Identifier
 
 from agentmem.application.base import LOG_NAME, AgentMemApplication
+from agentmem.application.metrics import EVENTSTORE_APPEND_EVENTS, EVENTSTORE_APPEND_SECONDS
+from agentmem.application.telemetry import span
 
 EVENTS_TABLE = f"{LOG_NAME}_events"
 
@@ -31,7 +33,12 @@ class EventRecorder(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:
             return []
-        with self.datastore.transaction(commit=True) as cursor:
+        EVENTSTORE_APPEND_EVENTS.observe(len(stored_events))
+        with (
+            span("eventstore.append", {"agentmem.events": len(stored_events)}),
+            EVENTSTORE_APPEND_SECONDS.time(),
+            self.datastore.transaction(commit=True) as cursor,
+        ):
             cursor.execute(self._lock_and_notify)
             super(PostgresApplicationRecorder, self)._insert_stored_events(cursor, stored_events, **kwargs)
             return self._fetch_ids_after_insert_events(cursor, stored_events, **kwargs)

@@ -30,6 +30,7 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs (updated_at) WHERE status IN ('queued', 'running')",
 )
 TABLE = RowTable(READ_MODEL, JobRow.__dataclass_fields__)
+UNFINISHED_COUNTS = "SELECT kind, status, count(*) FROM jobs WHERE status IN ('queued', 'running') GROUP BY 1, 2"
 UNFINISHED = SQL(
     "SELECT {select} FROM jobs WHERE status IN ('queued', 'running') AND ("
     " (status = 'queued' AND coalesce(next_attempt_at, updated_at) < %(queued_before)s)"
@@ -72,6 +73,12 @@ class PostgresJobQueries:
                 conditions.append(SQL(column + " = {}").format(params.add(value)))
         records, next_cursor = await TABLE.page(self.pool, tenant_id, conditions, params, order, limit, cursor)
         return JobPage([JobRow(**r) for r in records], next_cursor)
+
+    async def unfinished_counts(self) -> dict[tuple[str, str], int]:
+        """Read as the table owner, from the index of unfinished jobs."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(UNFINISHED_COUNTS)
+            return {(kind, status): int(count) for kind, status, count in await cur.fetchall()}
 
     async def unfinished(self, queued_before: datetime, running_before: datetime, limit: int) -> Sequence[JobRow]:
         """Read as the table owner (the worker serves every tenant), outside row-level security."""

@@ -11,6 +11,7 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 from redis.asyncio import Redis
 
+from agentmem.application.metrics import LIMIT_REFUSALS
 from agentmem.domain.errors import LimitExceeded
 
 USAGE_PREFIX = "agentmem:usage:memories:"
@@ -43,6 +44,7 @@ class RequestRateLimiter:
         item = self._items.setdefault(per_minute, RateLimitItemPerMinute(per_minute))
         if await self._limiter.hit(item, scope, identifier):
             return
+        LIMIT_REFUSALS.inc(limit="rate" if scope == "org" else scope)
         stats = await self._limiter.get_window_stats(item, scope, identifier)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         what = "requests per minute for this organization" if scope == "org" else f"{scope} attempts per minute"
@@ -66,6 +68,7 @@ class RedisQuotaStore:
         if not existed and await self.redis.set(key + ":recount", 1, ex=10, nx=True):
             used = int(await self.redis.incrby(key, await recount()))  # the counter was new: add the stored ones
         if used > limit:
+            LIMIT_REFUSALS.inc(limit="memories")
             await self.redis.decrby(key, count)
             raise QuotaExceededError(
                 f"memory quota exceeded: this organization may store {limit} memories and has {used - count}; "

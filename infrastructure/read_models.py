@@ -23,6 +23,7 @@ from agentmem.infrastructure.analytics import prepare_analytics
 from agentmem.infrastructure.embedders import LOCAL_SPEC, embedder_for
 from agentmem.infrastructure.embedding_cache import CachedEmbedder
 from agentmem.infrastructure.eventstore import EventLog
+from agentmem.infrastructure.observed_projection import observed
 from agentmem.infrastructure.postgres_agents import agents_projection, prepare_agents
 from agentmem.infrastructure.postgres_audit import PostgresAuditView, prepare_audit
 from agentmem.infrastructure.postgres_blocks import blocks_projection, prepare_blocks
@@ -144,7 +145,7 @@ def searchable_runner(
 ) -> ProjectionRunner:
     view = PostgresMemoryView(pool, table, settings.text_search_config)
     embedder = CachedEmbedder(embedder_for(embedder_spec, settings), pool)
-    projection = SEARCHABLE[name](table, view, embedder)
+    projection = observed(SEARCHABLE[name](table, view, embedder))
     return ProjectionRunner(projection, event_log, pool.connection, batch_size, retry_policy(settings))
 
 
@@ -155,7 +156,10 @@ def retry_policy(settings: Settings) -> RetryPolicy:
 def active_runners(settings: Settings, pool: ConnectionPool, event_log: EventLog) -> list[ProjectionRunner]:
     """The runners a worker drives: each searchable read model's serving table, and every plain one."""
     policy = retry_policy(settings)
-    runners = [ProjectionRunner(p.projection(pool, settings), event_log, pool.connection, policy=policy) for p in PLAIN]
+    runners = [
+        ProjectionRunner(observed(p.projection(pool, settings)), event_log, pool.connection, policy=policy)
+        for p in PLAIN
+    ]
     with pool.connection() as conn:
         models = [active_read_model(conn, name) for name in SEARCHABLE]
     for model in models:

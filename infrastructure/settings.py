@@ -194,6 +194,29 @@ def _auth_settings(env: Mapping[str, str], defaults: Settings) -> dict[str, Any]
     }
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _telemetry_settings(env: Mapping[str, str], defaults: Settings) -> dict[str, Any]:
+    """Metrics, traces and log lines."""
+    log_format = (env.get("AGENTMEM_LOG_FORMAT") or defaults.log_format).lower()
+    if log_format not in LOG_FORMATS:
+        raise SettingsError(f"AGENTMEM_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
+    ratio = _float(env, "AGENTMEM_TRACE_SAMPLE_RATIO", defaults.trace_sample_ratio)
+    if not 0.0 <= ratio <= 1.0:
+        raise SettingsError(f"AGENTMEM_TRACE_SAMPLE_RATIO must be between 0 and 1, got {ratio}")
+    return {
+        "log_format": log_format,
+        "metrics_enabled": (env.get("AGENTMEM_METRICS") or "true").lower() not in ("0", "false", "no"),
+        "metrics_token": _secret(env, "AGENTMEM_METRICS_TOKEN"),
+        "metrics_port": _int(env, "AGENTMEM_METRICS_PORT", defaults.metrics_port),
+        "metrics_dir": Path(env["PROMETHEUS_MULTIPROC_DIR"]) if env.get("PROMETHEUS_MULTIPROC_DIR") else None,
+        "otlp_endpoint": env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+        "service_name": env.get("OTEL_SERVICE_NAME") or defaults.service_name,
+        "trace_sample_ratio": ratio,
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting AgentMem reads, with its default (see the README's configuration table)."""
@@ -239,6 +262,14 @@ class Settings:
     chat: ChatSettings = field(default_factory=ChatSettings)
     url: str | None = None
     api_key: str | None = None
+    log_format: str = "text"
+    metrics_enabled: bool = True
+    metrics_token: str | None = None
+    metrics_port: int = 0
+    metrics_dir: Path | None = None
+    otlp_endpoint: str | None = None
+    service_name: str = "agentmem"
+    trace_sample_ratio: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -284,6 +315,7 @@ class Settings:
             **_auth_settings(env, defaults),
             url=env.get("AGENTMEM_URL") or None,
             api_key=env.get("AGENTMEM_API_KEY") or None,
+            **_telemetry_settings(env, defaults),
         )
 
     def __post_init__(self) -> None:
@@ -327,11 +359,19 @@ class Settings:
             "AGENTMEM_JOB_RETRY_SECONDS": str(self.job_retry_seconds),
             "AGENTMEM_JOB_TIMEOUT": str(self.job_timeout),
             **self.chat.as_env(),
+            "AGENTMEM_LOG_FORMAT": self.log_format,
+            "AGENTMEM_METRICS": str(self.metrics_enabled).lower(),
+            "AGENTMEM_METRICS_PORT": str(self.metrics_port),
+            "OTEL_SERVICE_NAME": self.service_name,
+            "AGENTMEM_TRACE_SAMPLE_RATIO": str(self.trace_sample_ratio),
         }
         for name, value in (
             ("AGENTMEM_SECRET_KEY", self.secret_key),
             ("AGENTMEM_BOOTSTRAP_API_KEY", self.bootstrap_api_key),
             ("AGENTMEM_BOOTSTRAP_PASSWORD", self.bootstrap_password),
+            ("AGENTMEM_METRICS_TOKEN", self.metrics_token),
+            ("PROMETHEUS_MULTIPROC_DIR", str(self.metrics_dir) if self.metrics_dir else None),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", self.otlp_endpoint),
         ):
             if value:
                 env[name] = value

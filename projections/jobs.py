@@ -66,6 +66,10 @@ class JobQueries(Protocol):
         """Every tenant's jobs queued (and due) before `queued_before` or running since before `running_before`."""
         ...
 
+    async def unfinished_counts(self) -> dict[tuple[str, str], int]:
+        """Every tenant's queued and running jobs, counted by (kind, status)."""
+        ...
+
 
 class JobsProjection(RowProjection):
     """Turns job events into rows of the jobs read model."""

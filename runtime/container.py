@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
@@ -36,6 +37,7 @@ from agentmem.application.lists import Lists
 from agentmem.application.memories import MemoryApplication
 from agentmem.application.memory_changes import MemoryChanges
 from agentmem.application.memory_writes import MemoryWrites
+from agentmem.application.metrics import job_readings, projection_readings
 from agentmem.application.operations import OperationsApplication, ProjectionMonitor, ProjectionOperations
 from agentmem.application.quota import MemoryQuota
 from agentmem.application.reads import Reads
@@ -65,6 +67,7 @@ from agentmem.infrastructure.postgres_jobs import PostgresJobQueries
 from agentmem.infrastructure.postgres_runs import PostgresRunQueries
 from agentmem.infrastructure.postgres_tools import PostgresToolQueries
 from agentmem.infrastructure.postgres_usage import PostgresUsageQueries
+from agentmem.infrastructure.prometheus import MetricsExposition, stop_loopback
 from agentmem.infrastructure.quotas import RedisQuotaStore, RequestRateLimiter
 from agentmem.infrastructure.redis_runs import RedisRuns
 from agentmem.infrastructure.secret_vault import PostgresSecretVault
@@ -73,6 +76,7 @@ from agentmem.infrastructure.serving import ServingIndexes
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.tokens import JwtTokens
 from agentmem.infrastructure.write_positions import RedisWritePositions
+from agentmem.runtime.observability import start_telemetry
 
 HEALTH_TIMEOUT = 2.0
 SANDBOX_CHECK = "sandbox"
@@ -96,10 +100,12 @@ class Container:
     chat: Chat
     run_list: RunList
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, role: str = "api") -> None:
+        """`role` names this process in traces (api; a job worker's container: jobs)."""
         if not settings.database_url or not settings.redis_url:
             raise RuntimeError("DATABASE_URL and REDIS_URL must be set (agentmem serve sets them)")
         self.settings = settings
+        start_telemetry(settings, role)  # before any pool opens: traced connections
         factory = make_factory(settings.database_url, settings.db_pool_size)
         env = event_store_env(settings.database_url, settings.db_pool_size)
         self.positions = PostgresEventPositions(factory)
@@ -143,6 +149,8 @@ class Container:
         self._pool: AsyncConnectionPool | None = None
         self._waiter: PostgresPositionWaiter | None = None
         self._signal: PostgresLogSignal | None = None
+        self.metrics: MetricsExposition | None = None
+        self._loopback: ThreadingHTTPServer | None = None
 
     async def start(self) -> None:
         """Opens the read pool and the projection position listener, and the use cases that read through them."""
@@ -168,6 +176,11 @@ class Container:
         tenant_log = PostgresTenantLog(pool)
         self.events = EventFeed(tenant_log, self.identity.mapper, self._signal)
         self.exports = OrganizationExport(tenant_log, self.identity)
+        if self.settings.metrics_enabled:
+            probes = [lambda: projection_readings(self.monitor), lambda: job_readings(self.job_queries)]
+            self.metrics = MetricsExposition(self.settings.metrics_dir, probes)
+            if self.settings.metrics_port:
+                self._loopback = self.metrics.serve_loopback(self.settings.metrics_port, asyncio.get_running_loop())
         self._start_jobs(pool, quota)
         self.run_list = RunList(self.reads, PostgresRunQueries(pool), self.agents)
         self.chat = self._chat()
@@ -213,6 +226,9 @@ class Container:
         """Closes what start() opened (the container can start again); runs still going end cancelled."""
         if hasattr(self, "chat"):
             await self.chat.shutdown()
+        if self._loopback is not None:
+            stop_loopback(self._loopback)
+            self._loopback = None
         if self._waiter is not None:
             await self._waiter.stop()
             self._waiter = None

@@ -21,6 +21,7 @@ from agentmem.infrastructure.embedded import DataDirInUseError, DataDirLock, Emb
 from agentmem.infrastructure.eventstore import EventLog
 from agentmem.infrastructure.lifetime import die_with_parent, die_with_spawning_parent
 from agentmem.infrastructure.llm.catalog import ProviderCatalog
+from agentmem.infrastructure.prometheus import MetricsExposition, clear_multiprocess_dir, stop_loopback
 from agentmem.infrastructure.read_models import (
     SEARCHABLE,
     ProgressBar,
@@ -32,6 +33,7 @@ from agentmem.infrastructure.schema import prepare_database
 from agentmem.infrastructure.settings import Settings
 from agentmem.infrastructure.worker import Worker
 from agentmem.runtime.container import projection_operations as operations_of
+from agentmem.runtime.observability import start_telemetry
 
 if TYPE_CHECKING:
     from agentmem.runtime.container import Container
@@ -71,16 +73,25 @@ def check_port(host: str, port: int) -> None:
 
 @contextlib.contextmanager
 def embedded_stack(settings: Settings) -> Iterator[Settings]:
-    """Locks the data directory, starts the embedded servers it needs, and stops them on exit."""
+    """Locks the data directory, starts the embedded servers it needs, and stops them on exit; the settings it gives
+    name the started servers and the metrics folder."""
     check_port(settings.host, settings.port)
     lock = DataDirLock(settings.data_dir)
     lock.acquire()
     embedded = EmbeddedServices(settings)
     try:
-        yield embedded.start()
+        yield metrics_dir_for_serve(embedded.start())
     finally:
         embedded.stop()
         lock.release()
+
+
+def metrics_dir_for_serve(settings: Settings) -> Settings:
+    """The multiprocess metrics folder every process of a serve writes to (PROMETHEUS_MULTIPROC_DIR, else in the
+    data directory), emptied: counts of a previous run's processes do not carry over."""
+    folder = settings.metrics_dir or settings.data_dir / "metrics"
+    clear_multiprocess_dir(folder)
+    return settings.with_overrides(metrics_dir=folder)
 
 
 def prepare(settings: Settings) -> str | None:
@@ -106,6 +117,7 @@ def database(settings: Settings) -> Iterator[Settings]:
 def projection_worker(settings: Settings, wait_seconds: float = 1.0) -> Iterator[Worker]:
     """A worker driving every projection it can lock; `run()` it, set `stop` to end it."""
     assert settings.database_url, "DATABASE_URL is required for a worker (agentmem serve sets it)"
+    start_telemetry(settings, "worker")  # before the pools: traced connections
     pool = sync_pool(settings.database_url, size=4, name="worker")
     event_log = EventLog(settings.database_url)
     try:
@@ -124,7 +136,14 @@ def run_projection_worker(settings: Settings) -> None:
 
         signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
         signal.signal(signal.SIGINT, lambda *_: worker.stop.set())
-        worker.run()
+        # a worker of its own (not serve's, whose API reads the shared folder) answers scrapes on the loopback port
+        standalone = settings.metrics_enabled and settings.metrics_port and settings.metrics_dir is None
+        loopback = MetricsExposition(None, []).serve_loopback(settings.metrics_port, None) if standalone else None
+        try:
+            worker.run()
+        finally:
+            if loopback is not None:
+                stop_loopback(loopback)
 
 
 async def run_jobs(container: Container, handle_signals: bool = True) -> None:
@@ -147,7 +166,7 @@ def run_job_worker(settings: Settings) -> None:
     from agentmem.runtime.container import Container
 
     async def main() -> None:
-        container = Container(settings)
+        container = Container(settings, role="jobs")
         await container.start()
         try:
             await run_jobs(container)

@@ -19,7 +19,8 @@ from agentmem.application.permissions import PERMISSIONS, ROLE_PERMISSIONS, matr
 from agentmem.infrastructure.secrets import derived_key
 from tests.clients import SECRET_KEY, ApiClient, Org, create_org
 
-PUBLIC = {("GET", "/health"), ("GET", "/ready"), ("POST", "/v1/auth/token")}
+PUBLIC = {("GET", "/health"), ("GET", "/ready"), ("POST", "/v1/auth/token"), ("GET", "/metrics")}
+"""Routes the permission guard lets through; /metrics checks its own credentials (tests/api/test_metrics.py)."""
 
 
 def app_routes(app: Litestar) -> list[tuple[str, str, Any]]:

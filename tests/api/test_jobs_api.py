@@ -11,6 +11,7 @@ from agentmem.application.llm import LanguageModelTimeout
 from agentmem.runtime.container import Container
 from tests.clients import ApiClient, Org, create_org
 from tests.jobs import job, later, queue, remember, run, texts, user
+from tests.metrics import scrape, value
 from tests.scripted_model import ScriptedModel, decisions, facts, scripted, shown
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -167,3 +168,19 @@ def test_consolidation_dry_run_plans_and_apply_merges_duplicates_and_retires_con
     assert (done["result"]["updated"], done["result"]["deleted"]) == (1, 2)
     assert texts(client, kim, done["position"]) == ["Kim likes drinking tea", "Kim lives in Bergen"]
     assert client.post("/v1/memories/consolidate", json={}).json()["errors"][0]["field"] == "user_id"
+
+
+def test_queued_jobs_are_counted_at_scrape_time_and_a_run_moves_the_attempt_series(
+    http: TestClient, client: ApiClient, container: Container, admin: ApiClient, model: ScriptedModel
+) -> None:
+    model.add(facts())  # nothing to remember: one model call, then the job succeeds
+    queued = queue(client, "I keep bees", user_id=user())
+    assert client.get("/v1/jobs", params={"min_position": queued["position"]}).status_code == 200
+    waiting = value(scrape(admin), "agentmem_jobs", kind="extraction", status="queued")
+    assert waiting >= 1
+    assert run(http, container, queued["job_id"]) == "succeeded"
+    done = job(client, queued["job_id"])["position"]
+    assert client.get("/v1/jobs", params={"min_position": done}).status_code == 200  # the read model has it
+    after = scrape(admin)
+    assert value(after, "agentmem_jobs", kind="extraction", status="queued") == waiting - 1
+    assert value(after, "agentmem_jobs_finished_total", kind="extraction", outcome="succeeded") >= 1

@@ -19,6 +19,8 @@ from agentmem.infrastructure.llm.limits import RedisTokenBudget
 from agentmem.infrastructure.llm.prices import DEFAULT_PRICES, PriceTable
 from agentmem.infrastructure.settings import LLMSettings
 from agentmem.runtime.container import Container
+from tests.clients import ApiClient
+from tests.metrics import scrape, value
 from tests.stubs.anthropic_stub import AnthropicStub
 from tests.stubs.openai_chat import OpenAIChatStub
 from tests.stubs.scripted import Reply
@@ -106,3 +108,25 @@ async def test_a_failed_call_is_recorded_with_its_outcome(
         await model.complete(HELLO)
     event = recorded(container, getattr(model, "position", None))
     assert (event.outcome, event.input_tokens, event.purpose) == ("error", 0, "rewrite")
+
+
+async def test_calls_tokens_time_and_failures_are_counted_by_provider_model_and_purpose(
+    models: MeteredModels, stubs: Any, admin: ApiClient
+) -> None:
+    before = scrape(admin)
+    stubs[0].add(Reply(text="hi", input_tokens=30, output_tokens=7))
+    await models.bind(context(), "extraction").complete(HELLO)
+    stubs[0].add(Reply.error(400))
+    with pytest.raises(LanguageModelError):
+        await models.bind(context(), "extraction").complete(HELLO)
+    after = scrape(admin)
+    call = {"provider": "openai", "model": "gpt-4o-mini", "purpose": "extraction"}
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **call, **labels) - value(before, name, **call, **labels)
+
+    assert moved("agentmem_llm_calls_total", outcome="ok") == 1
+    assert moved("agentmem_llm_calls_total", outcome="error") == 1
+    assert moved("agentmem_llm_tokens_total", kind="input") == 30
+    assert moved("agentmem_llm_tokens_total", kind="output") == 7
+    assert moved("agentmem_llm_call_seconds_count") == 2

@@ -16,6 +16,8 @@ from agentmem.domain.base import Context
 from agentmem.domain.errors import InvalidInput
 from agentmem.domain.tool_run import ToolRun
 from agentmem.runtime.container import Container
+from tests.clients import ApiClient
+from tests.metrics import scrape, value
 
 
 def result(**fields: object) -> RunResult:
@@ -46,8 +48,9 @@ def test_secret_values_are_redacted_wherever_a_result_shows_them() -> None:
 
 
 def test_a_run_for_an_agent_is_recorded_with_its_agent_run_id_and_outputs_made_storable(
-    container: Container, context: Context
+    container: Container, context: Context, admin: ApiClient
 ) -> None:
+    before = scrape(admin)
     source = "import sys\ndef main():\n    sys.stdout.write('a\\x00b')\n    return 'done'\n"
     tool = container.tools.create(NewTool(name="nul_printer", language="python", source=source), context).aggregate
     outcome = container.tool_runner.run(tool.id, {}, context, agent_run_id="agent-run-1")
@@ -55,6 +58,10 @@ def test_a_run_for_an_agent_is_recorded_with_its_agent_run_id_and_outputs_made_s
     recorded = container.tools.load(ToolRun, outcome.run_id, context.tenant_id)
     assert recorded is not None and recorded.agent_run_id == "agent-run-1"
     assert recorded.stdout == "a\ufffdb" and recorded.tool_version == 1 and recorded.created_by == context.actor_id
+    ran = {"language": "python", "status": "ok"}
+    after = scrape(admin)
+    for name in ("agentmem_tool_runs_total", "agentmem_tool_run_seconds_count"):
+        assert value(after, name, **ran) - value(before, name, **ran) == 1
 
 
 def test_arguments_a_read_model_cannot_store_are_refused_before_the_run(container: Container, context: Context) -> None:

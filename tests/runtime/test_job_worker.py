@@ -18,6 +18,7 @@ from agentmem.infrastructure.settings import LLMSettings, Settings
 from agentmem.runtime.container import Container
 from tests.clients import ApiClient, Org
 from tests.jobs import said, user
+from tests.metrics import scrape, value
 from tests.scripted_model import ScriptedCatalog, ScriptedModel, decisions, facts
 from tests.stubs.openai_chat import OpenAIChatStub
 from tests.stubs.scripted import Reply
@@ -56,10 +57,11 @@ def lives_in(request: LLMRequest) -> dict[str, Any]:
     return decisions((0, "NONE", 1, None))
 
 
-def test_a_queued_conversation_is_run_by_the_job_worker(settings: Settings, org: Org) -> None:
+def test_a_queued_conversation_is_run_by_the_job_worker(settings: Settings, org: Org, admin: ApiClient) -> None:
     def configure(container: Container) -> None:
         container.language_models.catalog = ScriptedCatalog(ScriptedModel(rule=lives_in))
 
+    before = scrape(admin)
     with stack(settings, org, configure) as (client, _):
         moa = user()
         queued = client.post("/v1/memories", json={"messages": said("I live in Umea"), "user_id": moa})
@@ -68,6 +70,10 @@ def test_a_queued_conversation_is_run_by_the_job_worker(settings: Settings, org:
         assert done["status"] == "succeeded" and done["result"]["added"] == 1
         listed = client.get("/v1/memories", params={"user_id": moa, "min_position": done["position"]}).json()
         assert [m["text"] for m in listed["items"]] == ["Moa lives in Umea"]
+    after = scrape(admin)
+    succeeded = {"kind": "extraction", "outcome": "succeeded"}
+    for name in ("agentmem_jobs_finished_total", "agentmem_job_seconds_count"):
+        assert value(after, name, **succeeded) - value(before, name, **succeeded) == 1
 
 
 def test_jobs_the_queue_lost_are_swept_back_and_run(settings: Settings, org: Org) -> None:
