@@ -22,7 +22,7 @@ from agentmem.application.llm import (
     ToolCallDone,
     Usage,
 )
-from agentmem.infrastructure.llm.base import Failure, status_failure, tool_call
+from agentmem.infrastructure.llm.base import Failure, stainless_failure, tool_call
 
 FINISH: dict[str | None, FinishReason] = {
     "end_turn": "stop",
@@ -182,12 +182,4 @@ class AnthropicMessages:
     def failure(self, error: BaseException) -> Failure | None:
         import anthropic
 
-        if isinstance(error, anthropic.APITimeoutError):
-            return Failure("timeout", "no answer within the timeout", True)
-        if isinstance(error, anthropic.APIConnectionError):
-            return Failure("unavailable", f"connection failed: {error}", True)
-        if isinstance(error, anthropic.APIStatusError):
-            return status_failure(error.status_code, error.message, error.response.headers)
-        if isinstance(error, anthropic.APIResponseValidationError):
-            return Failure("malformed", f"malformed answer: {error}", False)
-        return None
+        return stainless_failure(anthropic, error)

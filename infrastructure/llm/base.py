@@ -57,6 +57,19 @@ def status_failure(status: int, message: str, headers: Mapping[str, str] | None)
     return Failure("rejected", message, False, status)
 
 
+def stainless_failure(sdk: Any, error: BaseException) -> Failure | None:
+    """The failure an `openai` or `anthropic` SDK error stands for (both SDKs share one error hierarchy)."""
+    if isinstance(error, sdk.APITimeoutError):
+        return Failure("timeout", "no answer within the timeout", True)
+    if isinstance(error, sdk.APIConnectionError):
+        return Failure("unavailable", f"connection failed: {error}", True)
+    if isinstance(error, sdk.APIStatusError):
+        return status_failure(error.status_code, error.message, error.response.headers)
+    if isinstance(error, sdk.APIResponseValidationError):
+        return Failure("malformed", f"malformed answer: {error}", False)
+    return None
+
+
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """Seconds from `retry-after-ms` or `retry-after` (seconds or an HTTP date), when given and sane."""
     raw_ms = headers.get("retry-after-ms")

@@ -22,7 +22,7 @@ from agentmem.application.llm import (
     ToolCallDone,
     Usage,
 )
-from agentmem.infrastructure.llm.base import Failure, status_failure, tool_call
+from agentmem.infrastructure.llm.base import Failure, stainless_failure, tool_call
 
 FINISH: dict[str | None, FinishReason] = {
     "stop": "stop",
@@ -191,12 +191,4 @@ class OpenAIChat:
     def failure(self, error: BaseException) -> Failure | None:
         import openai
 
-        if isinstance(error, openai.APITimeoutError):
-            return Failure("timeout", "no answer within the timeout", True)
-        if isinstance(error, openai.APIConnectionError):
-            return Failure("unavailable", f"connection failed: {error}", True)
-        if isinstance(error, openai.APIStatusError):
-            return status_failure(error.status_code, error.message, error.response.headers)
-        if isinstance(error, openai.APIResponseValidationError):
-            return Failure("malformed", f"malformed answer: {error}", False)
-        return None
+        return stainless_failure(openai, error)
